@@ -1,0 +1,50 @@
+# Sparkify churn warehouse: set-up, the end-to-end demo, tests, lint and benchmarks.
+# Everything installs into the project: .venv/ (Python), .jars/ (Delta jars), .cache/m2 (Maven).
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+JARS_STAMP := .jars/.resolved
+SCALE ?= mini
+
+.PHONY: setup demo test test-all lint bench clean clean-lakehouse
+
+setup: $(STAMP) $(JARS_STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+$(JARS_STAMP): conf/maven/pom.xml
+	@command -v mvn >/dev/null || (apt-get update -qq && apt-get install -y -qq maven)
+	mvn --batch-mode --quiet -f conf/maven/pom.xml -Dmaven.repo.local=$(CURDIR)/.cache/m2 \
+	    dependency:copy-dependencies -DincludeScope=runtime -DincludeGroupIds=io.delta \
+	    -DoutputDirectory=$(CURDIR)/.jars
+	@touch $@
+
+## The whole pipeline end to end on the embedded default (generates a mini-scale log if none landed).
+demo: setup
+	$(BIN)/sparkify run
+
+## The test suite (real Spark, Delta, dbt and GX on small data); full-scale tests are excluded.
+test: setup
+	$(BIN)/pytest -m "not fullscale"
+
+test-all: setup
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check sparkify ml expectations tests bench
+	$(BIN)/sqlfluff lint models macros snapshots tests/dbt
+
+bench: setup
+	$(BIN)/python -m bench.run --scale $(SCALE)
+
+clean-lakehouse:
+	rm -rf lakehouse target logs
+
+clean: clean-lakehouse
+	rm -rf $(VENV) .jars .cache

@@ -1,0 +1,118 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key='event_id',
+        partition_by=['event_date'],
+        on_schema_change='fail',
+    )
+}}
+
+with
+
+source as (
+
+    select * from {{ source('sparkify', 'sparkify_events') }}
+    {% if is_incremental() %}
+        where _batch_id > (select coalesce(max(batch_id), '') from {{ this }})
+    {% endif %}
+
+),
+
+renamed as (
+
+    select
+        case
+            when userid = '' then null
+            when userid in ({{ "'" ~ var('placeholder_user_ids') | join("', '") ~ "'" }}) then null
+            else userid
+        end as user_id,
+        sessionid as session_id,
+        iteminsession as item_in_session,
+        timestamp_millis(ts) as event_ts,
+        to_date(timestamp_millis(ts)) as event_date,
+        page,
+        auth,
+        method,
+        cast(status as int) as status,
+        level,
+        location,
+        nullif(regexp_extract(location, '^(.*), ([A-Z-]+)$', 1), '') as city,
+        nullif(regexp_extract(location, '^(.*), ([A-Z-]+)$', 2), '') as state,
+        trim('"' from useragent) as user_agent,
+        timestamp_millis(registration) as registration_ts,
+        gender,
+        artist,
+        song,
+        length as song_length_s,
+        _source_file as source_file,
+        _source_line as source_line,
+        _ingested_at as ingested_at,
+        _batch_id as batch_id
+    from source
+
+),
+
+enriched as (
+
+    select
+        sha2(
+            concat_ws(
+                '|', coalesce(user_id, ''), session_id, item_in_session, unix_millis(event_ts), page, auth, level,
+                coalesce(song, ''), coalesce(artist, ''), coalesce(cast(song_length_s as string), '')
+            ),
+            256
+        ) as event_id,
+        *,
+        {{ user_agent_os('user_agent') }} as os,
+        {{ user_agent_platform('user_agent') }} as platform,
+        {{ user_agent_browser('user_agent') }} as browser
+    from renamed
+
+),
+
+deduplicated as (
+
+    select
+        *,
+        row_number() over (partition by event_id order by ingested_at, source_file, source_line) as copy_number
+    from enriched
+
+),
+
+final as (
+
+    select
+        event_id,
+        user_id,
+        session_id,
+        item_in_session,
+        event_ts,
+        event_date,
+        page,
+        auth,
+        method,
+        status,
+        level,
+        location,
+        city,
+        state,
+        user_agent,
+        os,
+        platform,
+        browser,
+        registration_ts,
+        gender,
+        artist,
+        song,
+        song_length_s,
+        source_file,
+        source_line,
+        ingested_at,
+        batch_id
+    from deduplicated
+    where copy_number = 1
+
+)
+
+select * from final

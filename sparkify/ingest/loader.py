@@ -1,0 +1,159 @@
+"""Append new log files to ``raw.sparkify_events``; quarantine the rest in ``raw.sparkify_events_rejected``.
+
+Rules: each file is read once (a ledger, ``raw.ingested_files``, lists what was read); each line is
+parsed once with the explicit schema; every line ends up kept or rejected with a reason, and the
+count of lines in the files (counted independently, outside Spark) must equal kept + rejected.
+A run interrupted half-way is safe to repeat: rows of files not yet in the ledger are deleted
+before they are written again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from sparkify.errors import CheckFailed
+from sparkify.ingest.files import LandedFile, count_lines
+from sparkify.ingest.parse import parse_lines
+from sparkify.ingest.schema import EVENT_COLUMNS, EVENTS_DDL, LEDGER_DDL, REJECTED_DDL
+from sparkify.runtime.settings import RAW_SCHEMA
+
+EVENTS_TABLE = f"{RAW_SCHEMA}.sparkify_events"
+REJECTED_TABLE = f"{RAW_SCHEMA}.sparkify_events_rejected"
+LEDGER_TABLE = f"{RAW_SCHEMA}.ingested_files"
+ONE_FILE_PER_PARTITION = str(1 << 40)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """Counts of one ingestion run."""
+
+    files_seen: int
+    files_new: int
+    lines_read: int
+    rows_kept: int
+    rows_rejected: int
+    rejected_by_reason: dict[str, int]
+
+
+def ensure_tables(spark: SparkSession) -> None:
+    """Create the raw schema and its Delta tables if they do not exist."""
+    spark.sql(f"create database if not exists {RAW_SCHEMA}")
+    spark.sql(f"create table if not exists {EVENTS_TABLE} ({EVENTS_DDL}) using delta")
+    spark.sql(f"create table if not exists {REJECTED_TABLE} ({REJECTED_DDL}) using delta")
+    spark.sql(f"create table if not exists {LEDGER_TABLE} ({LEDGER_DDL}) using delta")
+
+
+def new_files(spark: SparkSession, landed: list[LandedFile]) -> list[LandedFile]:
+    """Files whose URI is not in the ledger yet."""
+    done = {row.source_file for row in spark.table(LEDGER_TABLE).select("source_file").collect()}
+    return [f for f in landed if f.uri not in done]
+
+
+def _read_lines(spark: SparkSession, files: list[LandedFile]) -> DataFrame:
+    """Raw lines with their file and 1-based line number.
+
+    Each file is read as exactly one partition (no splitting, no packing), so the position of a
+    row inside its partition is its line number: no shuffle or second pass is needed.
+    """
+    conf = spark.conf
+    saved = {k: conf.get(k) for k in ("spark.sql.files.maxPartitionBytes", "spark.sql.files.openCostInBytes")}
+    conf.set("spark.sql.files.maxPartitionBytes", ONE_FILE_PER_PARTITION)
+    conf.set("spark.sql.files.openCostInBytes", ONE_FILE_PER_PARTITION)
+    try:
+        frame = spark.read.text([str(f.path) for f in files])
+        partitions = frame.rdd.getNumPartitions()
+    finally:
+        for key, value in saved.items():
+            conf.set(key, value)
+    if partitions != len(files):
+        raise RuntimeError(f"expected one partition per file, got {partitions} for {len(files)} files")
+    position = F.monotonically_increasing_id().bitwiseAND(F.lit((1 << 33) - 1))
+    return frame.select(
+        F.col("value"),
+        F.col("_metadata.file_path").alias("_source_file"),
+        (position + 1).alias("_source_line"),
+    )
+
+
+def _table_rows_for(spark: SparkSession, table: str, batch_id: str) -> int:
+    return spark.table(table).where(F.col("_batch_id") == batch_id).count()
+
+
+def ingest_files(spark: SparkSession, files: list[LandedFile], landed_count: int) -> IngestResult:
+    """Ingest ``files`` (already filtered to new ones) as one batch."""
+    if not files:
+        return IngestResult(landed_count, 0, 0, 0, 0, {})
+    batch_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    ingested_at = datetime.now(UTC).replace(tzinfo=None)
+    uris = [f.uri for f in files]
+    # Leftovers of an interrupted run for these files would be duplicated: remove them first.
+    for table in (EVENTS_TABLE, REJECTED_TABLE):
+        spark.table(table)  # fail early with a clear error if missing
+        spark.sql(f"delete from {table} where _source_file in ({', '.join(_quote(u) for u in uris)})")
+    parsed = parse_lines(_read_lines(spark, files)).select(
+        "*", F.lit(ingested_at).cast("timestamp").alias("_ingested_at"), F.lit(batch_id).alias("_batch_id")
+    )
+    lineage = ["_source_file", "_source_line", "_ingested_at", "_batch_id"]
+    kept = parsed.where(F.col("_reject_reason").isNull()).select(
+        *[F.col(f"parsed.{c}").alias(c) for c in EVENT_COLUMNS], *lineage
+    )
+    rejected = parsed.where(F.col("_reject_reason").isNotNull()).select(
+        F.col("value").alias("_raw_line"), "_reject_reason", *lineage
+    )
+    kept.write.format("delta").mode("append").saveAsTable(EVENTS_TABLE)
+    rejected.write.format("delta").mode("append").saveAsTable(REJECTED_TABLE)
+
+    by_file_kept = _counts_by_file(spark.table(EVENTS_TABLE).where(F.col("_batch_id") == batch_id))
+    rejected_batch = spark.table(REJECTED_TABLE).where(F.col("_batch_id") == batch_id)
+    by_file_rejected = _counts_by_file(rejected_batch)
+    reasons = {
+        r["_reject_reason"]: r["count"] for r in rejected_batch.groupBy("_reject_reason").count().collect()
+    }
+    ledger_rows = []
+    lines_total = 0
+    for landed in files:
+        lines = count_lines(landed.path)
+        kept_n = by_file_kept.get(landed.uri, 0)
+        rejected_n = by_file_rejected.get(landed.uri, 0)
+        if lines != kept_n + rejected_n:
+            raise CheckFailed(
+                f"{landed.path}: {lines} lines read but {kept_n} kept + {rejected_n} rejected; the batch "
+                f"{batch_id} is not recorded in {LEDGER_TABLE} and will be redone on the next run"
+            )
+        lines_total += lines
+        ledger_rows.append(
+            (
+                landed.uri,
+                landed.size_bytes,
+                landed.modified_at.replace(tzinfo=None),
+                lines,
+                kept_n,
+                rejected_n,
+                batch_id,
+                ingested_at,
+            )
+        )
+    spark.createDataFrame(ledger_rows, LEDGER_DDL).write.format("delta").mode("append").saveAsTable(
+        LEDGER_TABLE
+    )
+    return IngestResult(
+        landed_count,
+        len(files),
+        lines_total,
+        sum(by_file_kept.values()),
+        sum(by_file_rejected.values()),
+        reasons,
+    )
+
+
+def _counts_by_file(frame: DataFrame) -> dict[str, int]:
+    return {row["_source_file"]: row["count"] for row in frame.groupBy("_source_file").count().collect()}
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"

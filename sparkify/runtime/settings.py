@@ -1,0 +1,104 @@
+"""Project paths and the Spark settings of the active dbt target.
+
+Spark settings are kept in exactly one place, ``profiles.yml``. dbt reads them for its own
+session; this module renders the same file (with dbt's ``env_var`` semantics) so that the
+Python steps start an identical SparkSession instead of keeping a second copy by hand.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROFILE_NAME = "sparkify"
+
+RAW_SCHEMA = "raw"
+ANALYTICS_SCHEMA = "analytics"
+
+
+class SettingsError(RuntimeError):
+    """The profile cannot be rendered (for example a required environment variable is unset)."""
+
+
+def lakehouse_dir() -> Path:
+    """Root of all generated state; ``SPARKIFY_LAKEHOUSE`` overrides the project-local default."""
+    return _anchored(os.environ.get("SPARKIFY_LAKEHOUSE", "lakehouse"))
+
+
+def raw_landing_dir() -> Path:
+    """Folder the ingestion step reads new log files from; ``SPARKIFY_RAW_DIR`` overrides it."""
+    return _anchored(os.environ.get("SPARKIFY_RAW_DIR", "data/raw"))
+
+
+def _anchored(path: str) -> Path:
+    candidate = Path(path).expanduser()
+    return candidate if candidate.is_absolute() else PROJECT_ROOT / candidate
+
+
+def pin_environment() -> None:
+    """Make relative settings mean the same thing in this process and every child it starts.
+
+    The profile uses paths relative to the project root. Resolving the overridable ones to
+    absolute paths and moving into the project root means that ``sparkify`` behaves the same
+    wherever it is launched from, and that dbt (run in-process) sees the same lakehouse.
+    """
+    os.environ["SPARKIFY_LAKEHOUSE"] = str(lakehouse_dir())
+    os.environ["SPARKIFY_RAW_DIR"] = str(raw_landing_dir())
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.chdir(PROJECT_ROOT)
+
+
+@dataclass(frozen=True)
+class Target:
+    """The rendered dbt output the project runs against."""
+
+    name: str
+    method: str
+    schema: str
+    spark_conf: dict[str, str]
+
+    @property
+    def is_embedded(self) -> bool:
+        """True when this process owns the Spark driver (and the embedded Derby metastore)."""
+        return self.method == "session"
+
+
+def _env_var(name: str, default: str | None = None) -> str:
+    if name in os.environ:
+        return os.environ[name]
+    if default is None:
+        raise SettingsError(f"profiles.yml needs the environment variable {name}, which is not set")
+    return str(default)
+
+
+def _render(value: Any, env: jinja2.Environment) -> Any:
+    if isinstance(value, str):
+        return env.from_string(value).render()
+    if isinstance(value, dict):
+        return {key: _render(item, env) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_render(item, env) for item in value]
+    return value
+
+
+@cache
+def active_target(name: str | None = None) -> Target:
+    """Render ``profiles.yml`` and return the chosen target (default: ``DBT_TARGET`` or the profile's)."""
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    env.globals["env_var"] = _env_var
+    env.filters["as_number"] = lambda text: text
+    profile = yaml.safe_load((PROJECT_ROOT / "profiles.yml").read_text())[PROFILE_NAME]
+    target_name = name or _render(profile.get("target", "local"), env)
+    outputs = profile["outputs"]
+    if target_name not in outputs:
+        raise SettingsError(f"unknown target {target_name!r}; profiles.yml defines {sorted(outputs)}")
+    output = _render(outputs[target_name], env)
+    conf = {str(k): str(v) for k, v in (output.get("server_side_parameters") or {}).items()}
+    return Target(target_name, output["method"], output["schema"], conf)

@@ -1,0 +1,31 @@
+"""The one way the project's Python code obtains a SparkSession.
+
+On the embedded target the session is built from the same ``server_side_parameters`` that dbt's
+``session`` method applies, so a dbt run in the same process reuses it (one JVM per command).
+On a cluster target the job is started by ``spark-submit``, which already carries the cluster's
+settings; we only ask for Hive support.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import SparkSession
+
+from sparkify.runtime.settings import active_target, lakehouse_dir, pin_environment
+
+
+def get_spark() -> SparkSession:
+    """Return the process-wide SparkSession for the active target, starting it if needed."""
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    pin_environment()
+    target = active_target()
+    builder = SparkSession.builder.enableHiveSupport()
+    if target.is_embedded:
+        for sub in ("tmp", "tmp/spark-local", "tmp/hive-local", "tmp/hive-resources"):
+            (lakehouse_dir() / sub).mkdir(parents=True, exist_ok=True)
+        for key, value in target.spark_conf.items():
+            builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
