@@ -130,7 +130,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.needs_spark and active_target().is_embedded:
-            with metastore_lock(command_line()):
+            from pyspark.sql import SparkSession
+
+            own_jvm = SparkSession.getActiveSession() is not None
+            with metastore_lock(command_line(), own_jvm_running=own_jvm):
                 return args.handler(args)
         return args.handler(args)
     except UsageError as exc:

@@ -19,7 +19,7 @@ class Scale:
 
 
 REAL_START = date(2018, 10, 1)
-REAL_DAYS = 63  # 2018-10-01 .. 2018-12-02; sessions running past midnight spill into 12-03
+REAL_DAYS = 63  # 2018-10-01 .. 2018-12-02; the last sessions run past midnight into 12-03, as in the real log
 
 SCALES: dict[str, Scale] = {
     # mini: 286,500 rows, 225 users, 52 churners

@@ -134,9 +134,6 @@ class ShardSimulator:
                 self._flush(parts, day)
             if progress is not None:
                 progress()
-        # Sessions running past the last midnight land in the next day's file.
-        for day in sorted(self.buffers):
-            self._flush(parts, day)
 
     def _flush(self, parts: Path, day: int) -> None:
         lines = self.buffers.pop(day, [])
@@ -180,6 +177,7 @@ class ShardSimulator:
             self._session(
                 user,
                 rng,
+                day,
                 start,
                 d,
                 writing,
@@ -194,6 +192,7 @@ class ShardSimulator:
         self,
         user: User,
         rng: random.Random,
+        day: int,
         ts: int,
         d: float,
         writing: bool,
@@ -248,12 +247,13 @@ class ShardSimulator:
             user.churn_ms = ts
         user.busy_until_ms = ts
         if writing:
-            self._render(user, session_id, emitted)
+            self._render(user, day, session_id, emitted)
 
-    def _render(self, user: User, session_id: int, emitted: list[tuple[int, int, int]]) -> None:
+    def _render(self, user: User, day: int, session_id: int, emitted: list[tuple[int, int, int]]) -> None:
+        """Render a session into the file of the day it started, so day files never overlap."""
         states = self.chain.states
         fragments = self.catalogue.song_fragments
-        base_day = self.start_ms
+        buffer = self.buffers.setdefault(day, [])
         for item, (ts, state_index, song) in enumerate(emitted):
             ts -= ts % 1000
             state = states[state_index]
@@ -265,7 +265,7 @@ class ShardSimulator:
                 f'{{"ts":{ts},"userId":"{uid}","sessionId":{session_id},{state.fragment},"level":"{state.level}",'
                 f'"itemInSession":{item},{details},{song_part}}}\n'
             )
-            self.buffers.setdefault((ts - base_day) // DAY_MS, []).append(line)
+            buffer.append(line)
 
     def truth_rows(self) -> list[str]:
         """Per-user ground truth as CSV lines (see truth.USER_COLUMNS)."""

@@ -10,6 +10,8 @@ before they are written again.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -58,18 +60,11 @@ def _read_lines(spark: SparkSession, files: list[LandedFile]) -> DataFrame:
     """Raw lines with their file and 1-based line number.
 
     Each file is read as exactly one partition (no splitting, no packing), so the position of a
-    row inside its partition is its line number: no shuffle or second pass is needed.
+    row inside its partition is its line number: no shuffle or second pass is needed. Splits are
+    planned when an action runs, so the caller holds ``_one_file_per_partition`` until the writes end.
     """
-    conf = spark.conf
-    saved = {k: conf.get(k) for k in ("spark.sql.files.maxPartitionBytes", "spark.sql.files.openCostInBytes")}
-    conf.set("spark.sql.files.maxPartitionBytes", ONE_FILE_PER_PARTITION)
-    conf.set("spark.sql.files.openCostInBytes", ONE_FILE_PER_PARTITION)
-    try:
-        frame = spark.read.text([str(f.path) for f in files])
-        partitions = frame.rdd.getNumPartitions()
-    finally:
-        for key, value in saved.items():
-            conf.set(key, value)
+    frame = spark.read.text([str(f.path) for f in files])
+    partitions = frame.rdd.getNumPartitions()
     if partitions != len(files):
         raise RuntimeError(f"expected one partition per file, got {partitions} for {len(files)} files")
     position = F.monotonically_increasing_id().bitwiseAND(F.lit((1 << 33) - 1))
@@ -80,8 +75,17 @@ def _read_lines(spark: SparkSession, files: list[LandedFile]) -> DataFrame:
     )
 
 
-def _table_rows_for(spark: SparkSession, table: str, batch_id: str) -> int:
-    return spark.table(table).where(F.col("_batch_id") == batch_id).count()
+@contextmanager
+def _one_file_per_partition(spark: SparkSession) -> Iterator[None]:
+    keys = ("spark.sql.files.maxPartitionBytes", "spark.sql.files.openCostInBytes")
+    saved = {key: spark.conf.get(key) for key in keys}
+    for key in keys:
+        spark.conf.set(key, ONE_FILE_PER_PARTITION)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            spark.conf.set(key, value)
 
 
 def ingest_files(spark: SparkSession, files: list[LandedFile], landed_count: int) -> IngestResult:
@@ -95,6 +99,13 @@ def ingest_files(spark: SparkSession, files: list[LandedFile], landed_count: int
     for table in (EVENTS_TABLE, REJECTED_TABLE):
         spark.table(table)  # fail early with a clear error if missing
         spark.sql(f"delete from {table} where _source_file in ({', '.join(_quote(u) for u in uris)})")
+    with _one_file_per_partition(spark):
+        _write_batch(spark, files, batch_id, ingested_at)
+    return _reconcile(spark, files, batch_id, ingested_at, landed_count)
+
+
+def _write_batch(spark: SparkSession, files: list[LandedFile], batch_id: str, ingested_at: datetime) -> None:
+    """One parse of the new files; kept rows to the events table, the rest to quarantine."""
     parsed = parse_lines(_read_lines(spark, files)).select(
         "*", F.lit(ingested_at).cast("timestamp").alias("_ingested_at"), F.lit(batch_id).alias("_batch_id")
     )
@@ -107,6 +118,12 @@ def ingest_files(spark: SparkSession, files: list[LandedFile], landed_count: int
     )
     kept.write.format("delta").mode("append").saveAsTable(EVENTS_TABLE)
     rejected.write.format("delta").mode("append").saveAsTable(REJECTED_TABLE)
+
+
+def _reconcile(
+    spark: SparkSession, files: list[LandedFile], batch_id: str, ingested_at: datetime, landed_count: int
+) -> IngestResult:
+    """Check lines read = kept + rejected per file (lines counted outside Spark), then record the files."""
 
     by_file_kept = _counts_by_file(spark.table(EVENTS_TABLE).where(F.col("_batch_id") == batch_id))
     rejected_batch = spark.table(REJECTED_TABLE).where(F.col("_batch_id") == batch_id)

@@ -29,15 +29,15 @@ def reject_reason(now: datetime | None = None) -> Column:
 
     ``from_json`` in PERMISSIVE mode fills the corrupt-record column both for text that is not
     JSON and for values of the wrong type; a line whose every field came back null was not
-    JSON at all. Decoding replaced invalid UTF-8 bytes with U+FFFD, which valid Sparkify text
-    never contains (the log's own mojibake is valid UTF-8).
+    JSON at all. The text reader keeps a line's bytes as they are, so invalid UTF-8 is tested
+    explicitly (the log's own mojibake, such as ``MÃÂ¶tley``, is valid UTF-8 and is kept).
     """
     latest_ms = int(((now or datetime.now(UTC)) + FUTURE_SLACK).timestamp() * 1000)
     parsed = F.col("parsed")
     all_null = F.coalesce(*[parsed[name].isNotNull() for name in EVENT_COLUMNS], F.lit(False)) == F.lit(False)
     reason = (
         F.when(F.trim(F.col("value")) == "", F.lit("empty_line"))
-        .when(F.col("value").contains("\ufffd"), F.lit("invalid_utf8"))
+        .when(~F.expr("is_valid_utf8(value)"), F.lit("invalid_utf8"))
         .when(parsed.isNull() | (parsed[CORRUPT_COLUMN].isNotNull() & all_null), F.lit("malformed_json"))
         .when(parsed[CORRUPT_COLUMN].isNotNull(), F.lit("type_mismatch"))
         .when(parsed["ts"].isNull(), F.lit("missing_ts"))

@@ -50,8 +50,12 @@ def derby_in_use(metastore: Path) -> bool:
 
 
 @contextmanager
-def metastore_lock(command: str) -> Iterator[None]:
-    """Hold the project's metastore lock for the duration of ``command`` or fail at once."""
+def metastore_lock(command: str, *, own_jvm_running: bool = False) -> Iterator[None]:
+    """Hold the project's metastore lock for the duration of ``command`` or fail at once.
+
+    ``own_jvm_running``: this process already started Spark (and booted Derby) itself, so the
+    Derby probe would only find our own JVM.
+    """
     home = lakehouse_dir()
     home.mkdir(parents=True, exist_ok=True)
     lock_path = home / ".metastore.lock"
@@ -70,7 +74,7 @@ def metastore_lock(command: str) -> Iterator[None]:
             raise MetastoreBusyError(
                 f"metastore lock {lock_path} is held by {who}. {_advice(home / 'metastore_db')}"
             ) from None
-        if derby_in_use(home / "metastore_db"):
+        if not own_jvm_running and derby_in_use(home / "metastore_db"):
             raise MetastoreBusyError(
                 f"another process (not started by sparkify, for example a plain `dbt build`) has "
                 f"booted the Derby database; its lock is {home / 'metastore_db' / 'dbex.lck'}. "

@@ -1,0 +1,53 @@
+"""Shared fixtures: one project-local test lakehouse and one SparkSession per test process.
+
+The test lakehouse lives under ``lakehouse/pytest-<pid>`` (git-ignored, inside the project):
+tests use the real runtime (Spark, Delta, Derby, dbt) exactly as users do, only pointed at
+their own folder, and never touch a user's lakehouse or /tmp.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+TEST_HOME = PROJECT_ROOT / "lakehouse" / f"pytest-{os.getpid()}"
+REAL_ROWS = PROJECT_ROOT.parent / "shared" / "data" / "sparkify-real" / "mini_union_real_rows.jsonl"
+
+os.environ["SPARKIFY_LAKEHOUSE"] = str(TEST_HOME / "lakehouse")
+os.environ["SPARKIFY_RAW_DIR"] = str(TEST_HOME / "landing")
+os.environ.pop("DBT_TARGET", None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_home() -> Iterator[Path]:
+    """A fresh test folder for the session, removed afterwards."""
+    shutil.rmtree(TEST_HOME, ignore_errors=True)
+    TEST_HOME.mkdir(parents=True)
+    yield TEST_HOME
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        active.stop()
+    shutil.rmtree(TEST_HOME, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def spark(test_home: Path):
+    """The process-wide SparkSession, built from profiles.yml like every entry point's."""
+    from sparkify.runtime.spark import get_spark
+
+    return get_spark()
+
+
+@pytest.fixture(scope="session")
+def real_rows() -> Path:
+    """The 2,600 real Sparkify rows shipped in ../shared."""
+    if not REAL_ROWS.exists():
+        pytest.fail(f"real rows not found at {REAL_ROWS}; the project expects ../shared beside it")
+    return REAL_ROWS

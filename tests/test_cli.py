@@ -1,0 +1,97 @@
+"""The sparkify command: help, sql output formats, readable errors, the metastore guard."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from sparkify.cli import build_parser, main
+from sparkify.runtime.lock import metastore_lock
+from sparkify.runtime.settings import PROJECT_ROOT
+
+SUBCOMMANDS = ("generate", "ingest", "build", "validate", "train", "score", "report", "sql", "run")
+
+
+def _sparkify(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "sparkify.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=PROJECT_ROOT / "tests",
+        env=os.environ.copy(),
+    )
+
+
+def test_help_lists_every_subcommand(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for name in SUBCOMMANDS:
+        assert name in out
+
+
+@pytest.mark.parametrize("name", SUBCOMMANDS)
+def test_every_subcommand_has_help(name, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([name, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage: sparkify" in capsys.readouterr().out
+
+
+def test_unknown_option_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sql"])
+    assert exit_info.value.code == 2
+
+
+def test_sql_prints_a_table_csv_and_json(spark, capsys):
+    spark.sql("create database if not exists scratch")
+    spark.sql(
+        "create or replace table scratch.cli_check using delta as select 1 as id, 'a' as name union all select 2, null"
+    )
+    assert main(["sql", "select * from scratch.cli_check order by id"]) == 0
+    table = capsys.readouterr().out
+    assert "| id | name |" in table and "|  2 | NULL |" in table
+    assert main(["sql", "select * from scratch.cli_check order by id", "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["id,name", "1,a", "2,"]
+    assert main(["sql", "select * from scratch.cli_check order by id", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == [{"id": 1, "name": "a"}, {"id": 2, "name": None}]
+
+
+def test_malformed_query_exits_2_with_one_readable_line(spark, capsys):
+    assert main(["sql", "selec oops from"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("error: [PARSE_SYNTAX_ERROR]")
+    assert "at org.apache" not in err[0]
+    assert main(["sql", "select * from no_such_schema.no_such_table"]) == 2
+    assert "TABLE_OR_VIEW_NOT_FOUND" in capsys.readouterr().err
+
+
+def test_second_process_fails_fast_while_the_metastore_is_booted(spark):
+    spark.sql("show databases").collect()  # this process's JVM has Derby booted
+    started = time.monotonic()
+    result = _sparkify("sql", "select 1")
+    assert result.returncode == 3
+    assert "dbex.lck" in result.stderr and "one process at a time" in result.stderr
+    assert len(result.stderr.splitlines()) <= 3
+    assert time.monotonic() - started < 60
+
+
+def test_second_sparkify_command_names_the_lock_holder(spark):
+    with metastore_lock("sparkify build --select something", own_jvm_running=True):
+        result = _sparkify("ingest")
+    assert result.returncode == 3
+    assert f"pid {os.getpid()}" in result.stderr and "sparkify build --select something" in result.stderr
+
+
+def test_build_parser_knows_dbt_pass_through():
+    args = build_parser().parse_args(["build", "--select", "stg_sparkify__events", "--full-refresh"])
+    assert args.dbt_args == ["--select", "stg_sparkify__events", "--full-refresh"]

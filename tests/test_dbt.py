@@ -1,0 +1,39 @@
+"""dbt on the project's profile: a plain `dbt build` from the project root writes Delta tables."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sparkify.runtime.settings import PROJECT_ROOT
+
+VENV_BIN = Path(sys.executable).parent
+
+
+def test_plain_dbt_build_from_the_project_root_uses_delta(real_rows: Path, test_home: Path):
+    """What an analytics engineer does by hand: activate the venv, `dbt build`, query the result.
+
+    Runs in child processes against a lakehouse of its own, because the embedded Derby metastore
+    admits one process at a time and this test process holds the suite's.
+    """
+    env = {**os.environ, "SPARKIFY_LAKEHOUSE": str(test_home / "plain-dbt-lakehouse")}
+
+    def run(*command: str) -> subprocess.CompletedProcess:
+        return subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+    ingest = run(str(VENV_BIN / "sparkify"), "ingest", "--from", str(real_rows))
+    assert ingest.returncode == 0, ingest.stderr[-2000:]
+    build = run(str(VENV_BIN / "dbt"), "build")
+    assert build.returncode == 0, build.stdout[-3000:]
+    assert "Completed successfully" in build.stdout
+    query = run(
+        str(VENV_BIN / "sparkify"), "sql", "describe extended analytics.stg_sparkify__events", "--format", "csv"
+    )
+    assert query.returncode == 0, query.stderr[-2000:]
+    assert "Provider,delta" in query.stdout
+    columns = run(str(VENV_BIN / "sparkify"), "sql", "show columns in analytics.stg_sparkify__events", "--format", "csv")
+    names = {line.strip().lower() for line in columns.stdout.splitlines()[1:]}
+    assert "event_id" in names and not names & {"firstname", "lastname", "first_name", "last_name"}
+    assert not (PROJECT_ROOT / "metastore_db").exists() and not (PROJECT_ROOT / "spark-warehouse").exists()
