@@ -134,7 +134,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             own_jvm = SparkSession.getActiveSession() is not None
             with metastore_lock(command_line(), own_jvm_running=own_jvm):
-                return args.handler(args)
+                try:
+                    return args.handler(args)
+                finally:
+                    if not own_jvm:
+                        from sparkify.runtime.spark import stop_spark
+
+                        stop_spark()
         return args.handler(args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -84,9 +84,14 @@ def test_later_slice_continues_the_same_population(test_home: Path):
         later, "--users", "40", "--days", "10", "--seed", "3", "--start", "2018-10-08", "--end", "2018-10-10"
     )
     written = sorted(p.name for p in (later / "events").iterdir())
-    assert written[:2] == ["2018-10-08.json", "2018-10-09.json"]
-    for name in ("2018-10-08.json", "2018-10-09.json"):
-        assert (later / "events" / name).read_bytes() == (whole / "events" / name).read_bytes()
+    assert written == ["2018-10-08.json", "2018-10-09.json"]
+    day = "2018-10-08.json"
+    assert (later / "events" / day).read_bytes() == (whole / "events" / day).read_bytes()
+    # The slice's last file ends at the slice's end instant (2018-10-10 00:00), as an export does.
+    end_ms = int(datetime(2018, 10, 10, tzinfo=UTC).timestamp() * 1000)
+    whole_last = (whole / "events" / "2018-10-09.json").read_text().splitlines()
+    later_last = (later / "events" / "2018-10-09.json").read_text().splitlines()
+    assert later_last == [line for line in whole_last if json.loads(line)["ts"] < end_ms]
     # A next day beyond the window continues the same users.
     nxt = test_home / "slice-next"
     _generate(

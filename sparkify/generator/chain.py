@@ -34,7 +34,7 @@ DISSATISFACTION_EFFECT: dict[str, float] = {
 }
 # Calibration against the real mini log's page shares (see docs/generator.md): eventsim's table
 # over-produces a few pages relative to the published Sparkify figures.
-BASE_ADJUSTMENT: dict[str, float] = {"Roll Advert": 1.3}
+BASE_ADJUSTMENT: dict[str, float] = {"Roll Advert": 1.3, "Thumbs Up": 1.1}
 
 
 @dataclass(frozen=True)

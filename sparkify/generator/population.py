@@ -76,8 +76,8 @@ def make_user(
         registration_ms = start_ms + int(rng.uniform(0, max(1, days - 10)) * DAY_MS)
     else:
         registration_ms = start_ms - int(rng.uniform(1, 200) * DAY_MS)
-    level = "paid" if rng.random() < 0.38 else "free"
-    activity = _lognormal(rng, 0.18, 0.6) * (1.15 if level == "paid" else 1.0)
+    level = "paid" if rng.random() < 0.34 else "free"
+    activity = _lognormal(rng, 0.20, 0.6) * (1.15 if level == "paid" else 1.0)
     agent_pick = agents[_bisect(agent_cumulative, rng.random() * agent_cumulative[-1])]
     user = User(
         index=index,

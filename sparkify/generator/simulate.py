@@ -50,7 +50,7 @@ HOURLY_WEIGHTS = (
     3,
 )
 WEEKEND_FACTOR = 0.8
-NON_SONG_GAP_MEAN_S = 150.0
+NON_SONG_GAP_MEAN_S = 165.0
 MIN_SESSION_GAP_MS = 30 * 60 * 1000
 MAX_EVENTS_PER_SESSION = 600
 NULL_DETAILS = (
@@ -108,6 +108,7 @@ class ShardSimulator:
         agents = load_user_agents()
         agent_cumulative = list(itertools.accumulate(a.weight for a in agents))
         self.start_ms = epoch_ms(job.population_start)
+        self.end_ms = epoch_ms(job.write_until)  # the log ends here, as an export does
         self.users = [
             make_user(job.seed, i, self.start_ms, job.population_days, agents, agent_cumulative)
             for i in job.indices
@@ -174,6 +175,8 @@ class ShardSimulator:
         for position, start in enumerate(starts):
             start = max(start, user.busy_until_ms + MIN_SESSION_GAP_MS, day_start)
             last = position == len(starts) - 1
+            if start >= day_end and not (cancels_today and last):
+                continue  # still busy with earlier sessions: today's later ones do not happen
             self._session(
                 user,
                 rng,
@@ -255,6 +258,8 @@ class ShardSimulator:
         fragments = self.catalogue.song_fragments
         buffer = self.buffers.setdefault(day, [])
         for item, (ts, state_index, song) in enumerate(emitted):
+            if ts >= self.end_ms:
+                break
             ts -= ts % 1000
             state = states[state_index]
             shows_user = state.auth in ("Logged In", "Cancelled")
@@ -266,6 +271,10 @@ class ShardSimulator:
                 f'"itemInSession":{item},{details},{song_part}}}\n'
             )
             buffer.append(line)
+
+    def _in_log(self, ts: int | None) -> int | None:
+        """A time the log shows (truth must agree with the log); None past the log's end."""
+        return ts if ts is not None and ts < self.end_ms else None
 
     def truth_rows(self) -> list[str]:
         """Per-user ground truth as CSV lines (see truth.USER_COLUMNS)."""
@@ -284,8 +293,8 @@ class ShardSimulator:
                         u.onset_rate,
                         u.ramp_days,
                         u.onset_day,
-                        u.churn_ms,
-                        u.downgrade_ms,
+                        self._in_log(u.churn_ms),
+                        self._in_log(u.downgrade_ms),
                     )
                 )
                 + "\n"

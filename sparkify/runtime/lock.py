@@ -35,17 +35,25 @@ def _advice(path: Path) -> str:
     )
 
 
-def derby_in_use(metastore: Path) -> bool:
-    """True when a running JVM has the Derby database at ``metastore`` booted."""
+def derby_in_use(metastore: Path, grace_s: float = 5.0) -> bool:
+    """True when a running JVM has the Derby database at ``metastore`` booted.
+
+    A JVM that is shutting down still holds the lock for a moment, so a held lock is probed
+    again for ``grace_s`` seconds before it counts as in use.
+    """
     lock_file = metastore / "dbex.lck"
-    if not lock_file.exists():
-        return False
-    with open(lock_file, "a+b") as handle:
-        try:
-            fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB, 1)
-        except OSError:
-            return True
-        fcntl.lockf(handle, fcntl.LOCK_UN, 1)
+    deadline = time.monotonic() + grace_s
+    while lock_file.exists():
+        with open(lock_file, "a+b") as handle:
+            try:
+                fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB, 1)
+            except OSError:
+                if time.monotonic() >= deadline:
+                    return True
+            else:
+                fcntl.lockf(handle, fcntl.LOCK_UN, 1)
+                return False
+        time.sleep(0.25)
     return False
 
 

@@ -29,3 +29,27 @@ def get_spark() -> SparkSession:
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def stop_spark(timeout_s: float = 30.0) -> None:
+    """Stop the session and wait for its JVM to exit, releasing the embedded Derby metastore.
+
+    Without the wait, the JVM outlives the Python process by a moment and a command started right
+    after would find the metastore still booted.
+    """
+    from pyspark import SparkContext
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        active.stop()
+    gateway = SparkContext._gateway
+    if gateway is None:
+        return
+    process = getattr(gateway, "proc", None)
+    gateway.shutdown()
+    SparkContext._gateway = None
+    SparkContext._jvm = None
+    if process is not None:
+        if process.stdin is not None:
+            process.stdin.close()  # the gateway server exits when its stdin closes
+        process.wait(timeout=timeout_s)

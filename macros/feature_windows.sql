@@ -1,0 +1,34 @@
+{#-
+    Window aggregates over int_user_daily_activity joined to a (user, as_of_date) spine, where the
+    join already keeps only activity_date < as_of_date. A window of N days is
+    [as_of_date - N, as_of_date - 1]; omit days for "to date".
+-#}
+{% macro in_window(days, activity='activity', spine='spine') -%}
+    {%- if days is none -%}
+        true
+    {%- else -%}
+        {{ activity }}.activity_date >= date_sub({{ spine }}.as_of_date, {{ days }})
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro window_sum(column, days=none, activity='activity', spine='spine') -%}
+    coalesce(sum(case when {{ in_window(days, activity, spine) }} then {{ activity }}.{{ column }} end), 0)
+{%- endmacro %}
+
+{% macro window_count_days(days=none, activity='activity', spine='spine') -%}
+    count(case when {{ in_window(days, activity, spine) }} then {{ activity }}.activity_date end)
+{%- endmacro %}
+
+{% macro window_distinct_artists(days=none, activity='activity', spine='spine') -%}
+    coalesce(
+        hll_sketch_estimate(
+            hll_union_agg(case when {{ in_window(days, activity, spine) }} then {{ activity }}.artist_sketch end, true)
+        ),
+        0
+    )
+{%- endmacro %}
+
+{#- a / b, null when b is 0 (ratios of nothing are unknown, not zero) -#}
+{% macro safe_ratio(numerator, denominator) -%}
+    cast({{ numerator }} as double) / nullif(cast({{ denominator }} as double), 0)
+{%- endmacro %}

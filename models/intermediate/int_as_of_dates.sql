@@ -1,0 +1,61 @@
+{#- The date spine of the point-in-time marts. Labelled dates run every as_of_cadence_days from
+    the first date with min_history_days of history to the last date whose label horizon is fully
+    observed; the scoring date (the last day in the data, whose features use every complete day
+    before it) closes the spine unlabelled. -#}
+
+with
+
+bounds as (
+
+    select
+        min(activity_date) as first_activity_date,
+        date_add(max(activity_date), 1) as scoring_as_of_date
+    from {{ ref('int_user_daily_activity') }}
+
+),
+
+labelled as (
+
+    select
+        explode(
+            sequence(
+                date_add(first_activity_date, {{ var('min_history_days') }}),
+                date_sub(scoring_as_of_date, {{ var('label_horizon_days') }}),
+                interval {{ var('as_of_cadence_days') }} day
+            )
+        ) as as_of_date
+    from bounds
+    where
+        date_add(first_activity_date, {{ var('min_history_days') }})
+        <= date_sub(scoring_as_of_date, {{ var('label_horizon_days') }})
+
+),
+
+spine as (
+
+    select
+        as_of_date,
+        true as is_labelled
+    from labelled
+
+    union all
+
+    select
+        scoring_as_of_date as as_of_date,
+        false as is_labelled
+    from bounds
+    where scoring_as_of_date not in (select as_of_date from labelled)
+
+),
+
+final as (
+
+    select
+        as_of_date,
+        is_labelled,
+        date_add(as_of_date, {{ var('label_horizon_days') }}) as horizon_end_date
+    from spine
+
+)
+
+select * from final

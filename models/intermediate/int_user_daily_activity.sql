@@ -1,0 +1,139 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key=['activity_date', 'user_id'],
+        partition_by=['activity_date'],
+        on_schema_change='fail',
+    )
+}}
+
+{#- One row per user and day with activity: the additive building block of every windowed
+    feature. Distinct artists are kept as a HyperLogLog sketch so that windows can union them. -#}
+{%- set new_dates = dates_in_new_batches(ref('stg_sparkify__events'), 'event_date', 'batch_id', 'last_batch_id') -%}
+
+with
+
+events as (
+
+    select * from {{ ref('stg_sparkify__events') }}
+    where
+        user_id is not null
+        {% if is_incremental() %}
+            and {{ in_dates('event_date', new_dates) }}
+        {% endif %}
+
+),
+
+sessions as (
+
+    select * from {{ ref('int_sessions') }}
+    {% if is_incremental() %}
+        where {{ in_dates('session_start_date', new_dates) }}
+    {% endif %}
+
+),
+
+daily_events as (
+
+    select
+        user_id,
+        event_date as activity_date,
+        count(*) as events,
+        count_if(page = 'NextSong') as songs,
+        coalesce(sum(song_length_s), 0) as listening_s,
+        hll_sketch_agg(artist, 12) as artist_sketch,
+        count_if(page = 'Thumbs Up') as thumbs_up,
+        count_if(page = 'Thumbs Down') as thumbs_down,
+        count_if(page = 'Add to Playlist') as add_to_playlist,
+        count_if(page = 'Add Friend') as add_friend,
+        count_if(page = 'Roll Advert') as roll_advert,
+        count_if(page = 'Error') as errors,
+        count_if(page = 'Help') as help,
+        count_if(page = 'Settings') as settings,
+        count_if(page = 'Downgrade') as downgrade_page,
+        count_if(page = 'Upgrade') as upgrade_page,
+        count_if(page = 'Submit Downgrade') as submit_downgrade,
+        count_if(page = 'Submit Upgrade') as submit_upgrade,
+        count_if(page = 'Home') as home,
+        count_if(page = 'Logout') as logout,
+        count_if(level = 'paid') as paid_events,
+        min(case when page = 'Cancellation Confirmation' then event_ts end) as churn_ts,
+        min(case when page = 'Submit Downgrade' then event_ts end) as first_downgrade_ts,
+        min(event_ts) as first_event_ts,
+        max(event_ts) as last_event_ts,
+        max_by(level, event_ts) as last_level,
+        max_by(gender, event_ts) as gender,
+        max_by(platform, event_ts) as platform,
+        max_by(os, event_ts) as os,
+        max_by(browser, event_ts) as browser,
+        max_by(state, event_ts) as state,
+        max_by(city, event_ts) as city,
+        min(registration_ts) as registration_ts,
+        max(batch_id) as last_batch_id
+    from events
+    group by user_id, event_date
+
+),
+
+daily_sessions as (
+
+    select
+        user_id,
+        session_start_date as activity_date,
+        count(*) as sessions_started,
+        sum(duration_s) as session_seconds,
+        sum(songs) as session_songs
+    from sessions
+    group by user_id, session_start_date
+
+),
+
+final as (
+
+    select
+        daily_events.user_id,
+        daily_events.activity_date,
+        daily_events.events,
+        daily_events.songs,
+        cast(daily_events.listening_s as double) as listening_s,
+        daily_events.artist_sketch,
+        coalesce(daily_sessions.sessions_started, 0) as sessions_started,
+        coalesce(daily_sessions.session_seconds, 0) as session_seconds,
+        daily_events.thumbs_up,
+        daily_events.thumbs_down,
+        daily_events.add_to_playlist,
+        daily_events.add_friend,
+        daily_events.roll_advert,
+        daily_events.errors,
+        daily_events.help,
+        daily_events.settings,
+        daily_events.downgrade_page,
+        daily_events.upgrade_page,
+        daily_events.submit_downgrade,
+        daily_events.submit_upgrade,
+        daily_events.home,
+        daily_events.logout,
+        daily_events.paid_events,
+        daily_events.churn_ts,
+        daily_events.first_downgrade_ts,
+        daily_events.first_event_ts,
+        daily_events.last_event_ts,
+        daily_events.last_level,
+        daily_events.gender,
+        daily_events.platform,
+        daily_events.os,
+        daily_events.browser,
+        daily_events.state,
+        daily_events.city,
+        daily_events.registration_ts,
+        daily_events.last_batch_id
+    from daily_events
+    left join daily_sessions
+        on
+            daily_events.user_id = daily_sessions.user_id
+            and daily_events.activity_date = daily_sessions.activity_date
+
+)
+
+select * from final

@@ -1,0 +1,79 @@
+{{ config(contract={'enforced': false}) }}
+
+{#- Labels for every (user, labelled as-of date): did the user cancel, or submit a downgrade,
+    within [as_of_date, as_of_date + label_horizon_days)? -#}
+
+with
+
+spine as (
+
+    select * from {{ ref('int_user_as_of_dates') }}
+    where is_labelled
+
+),
+
+activity as (
+
+    select
+        user_id,
+        activity_date,
+        churn_ts,
+        first_downgrade_ts
+    from {{ ref('int_user_daily_activity') }}
+
+),
+
+user_churn as (
+
+    select
+        user_id,
+        min(churn_ts) as churn_ts
+    from activity
+    group by user_id
+
+),
+
+downgrades_in_horizon as (
+
+    select
+        spine.user_id,
+        spine.as_of_date,
+        min(activity.first_downgrade_ts) as downgrade_ts
+    from spine
+    inner join activity
+        on
+            spine.user_id = activity.user_id
+            and activity.activity_date >= spine.as_of_date
+            and activity.activity_date < spine.horizon_end_date
+    where activity.first_downgrade_ts is not null
+    group by spine.user_id, spine.as_of_date
+
+),
+
+final as (
+
+    select
+        spine.user_id,
+        spine.as_of_date,
+        spine.horizon_end_date,
+        coalesce(
+            user_churn.churn_ts >= cast(spine.as_of_date as timestamp)
+            and user_churn.churn_ts < cast(spine.horizon_end_date as timestamp),
+            false
+        ) as churned_within_horizon,
+        case
+            when user_churn.churn_ts < cast(spine.horizon_end_date as timestamp) then user_churn.churn_ts
+        end as churn_ts,
+        downgrades_in_horizon.downgrade_ts is not null as downgraded_within_horizon,
+        downgrades_in_horizon.downgrade_ts
+    from spine
+    left join user_churn
+        on spine.user_id = user_churn.user_id
+    left join downgrades_in_horizon
+        on
+            spine.user_id = downgrades_in_horizon.user_id
+            and spine.as_of_date = downgrades_in_horizon.as_of_date
+
+)
+
+select * from final

@@ -1,0 +1,133 @@
+{{ config(contract={'enforced': false}) }}
+
+{#- Point-in-time user features: one row per (user_id, as_of_date), computed ONLY from activity
+    on days strictly before as_of_date (events at or after the as-of instant are never read). -#}
+
+with
+
+spine as (
+
+    select * from {{ ref('int_user_as_of_dates') }}
+
+),
+
+activity as (
+
+    select * from {{ ref('int_user_daily_activity') }}
+
+),
+
+history as (
+
+    select
+        spine.user_id,
+        spine.as_of_date,
+        spine.is_labelled,
+        {% for days in [7, 14, 28] %}
+            {{ window_sum('songs', days) }} as songs_{{ days }}d,
+            {{ window_sum('sessions_started', days) }} as sessions_{{ days }}d,
+            {{ window_count_days(days) }} as active_days_{{ days }}d,
+        {% endfor %}
+        {% for column in ['listening_s', 'session_seconds', 'thumbs_up', 'thumbs_down', 'roll_advert', 'errors', 'help', 'downgrade_page'] %}
+            {{ window_sum(column, 7) }} as {{ column }}_7d,
+            {{ window_sum(column, 28) }} as {{ column }}_28d,
+        {% endfor %}
+        {% for column in ['add_to_playlist', 'add_friend', 'settings', 'upgrade_page', 'paid_events', 'events'] %}
+            {{ window_sum(column, 28) }} as {{ column }}_28d,
+        {% endfor %}
+        {{ window_distinct_artists(7) }} as distinct_artists_7d,
+        {{ window_distinct_artists(28) }} as distinct_artists_28d,
+        {{ window_sum('songs') }} as songs_to_date,
+        {{ window_sum('sessions_started') }} as sessions_to_date,
+        {{ window_count_days() }} as active_days_to_date,
+        {{ window_sum('thumbs_up') }} as thumbs_up_to_date,
+        {{ window_sum('thumbs_down') }} as thumbs_down_to_date,
+        {{ window_sum('submit_upgrade') }} + {{ window_sum('submit_downgrade') }} as level_changes_to_date,
+        {{ window_sum('submit_downgrade') }} as downgrades_to_date,
+        max(activity.last_event_ts) as last_event_ts,
+        min(activity.registration_ts) as registration_ts,
+        max_by(activity.last_level, activity.activity_date) as level,
+        max_by(activity.gender, activity.activity_date) as gender,
+        max_by(activity.platform, activity.activity_date) as platform,
+        max_by(activity.os, activity.activity_date) as os,
+        max_by(activity.state, activity.activity_date) as state
+    from spine
+    left join activity
+        on
+            spine.user_id = activity.user_id
+            and activity.activity_date < spine.as_of_date
+    group by spine.user_id, spine.as_of_date, spine.is_labelled
+
+),
+
+final as (
+
+    select
+        user_id,
+        as_of_date,
+        is_labelled,
+        -- listening
+        cast(songs_7d as bigint) as songs_7d,
+        cast(songs_14d as bigint) as songs_14d,
+        cast(songs_28d as bigint) as songs_28d,
+        cast(songs_to_date as bigint) as songs_to_date,
+        cast(listening_s_7d / 3600.0 as double) as listening_hours_7d,
+        cast(listening_s_28d / 3600.0 as double) as listening_hours_28d,
+        cast(distinct_artists_7d as bigint) as distinct_artists_7d,
+        cast(distinct_artists_28d as bigint) as distinct_artists_28d,
+        {{ safe_ratio('songs_28d', 'sessions_28d') }} as songs_per_session_28d,
+        -- engagement
+        cast(sessions_7d as bigint) as sessions_7d,
+        cast(sessions_14d as bigint) as sessions_14d,
+        cast(sessions_28d as bigint) as sessions_28d,
+        cast(sessions_to_date as bigint) as sessions_to_date,
+        {{ safe_ratio('session_seconds_28d / 60.0', 'sessions_28d') }} as avg_session_minutes_28d,
+        cast(active_days_7d as bigint) as active_days_7d,
+        cast(active_days_14d as bigint) as active_days_14d,
+        cast(active_days_28d as bigint) as active_days_28d,
+        cast(active_days_to_date as bigint) as active_days_to_date,
+        cast(datediff(as_of_date, to_date(last_event_ts)) as int) as days_since_last_activity,
+        -- sentiment
+        cast(thumbs_up_7d as bigint) as thumbs_up_7d,
+        cast(thumbs_up_28d as bigint) as thumbs_up_28d,
+        cast(thumbs_down_7d as bigint) as thumbs_down_7d,
+        cast(thumbs_down_28d as bigint) as thumbs_down_28d,
+        {{ safe_ratio('thumbs_down_28d', 'thumbs_up_28d + thumbs_down_28d') }} as thumbs_down_share_28d,
+        {{ safe_ratio('thumbs_down_to_date', 'thumbs_up_to_date + thumbs_down_to_date') }} as thumbs_down_share_to_date,
+        {{ safe_ratio('thumbs_up_28d', 'songs_28d') }} as thumbs_up_per_song_28d,
+        cast(add_to_playlist_28d as bigint) as add_to_playlist_28d,
+        cast(add_friend_28d as bigint) as add_friend_28d,
+        -- friction
+        cast(roll_advert_7d as bigint) as roll_advert_7d,
+        cast(roll_advert_28d as bigint) as roll_advert_28d,
+        {{ safe_ratio('roll_advert_28d', 'songs_28d') }} as roll_advert_per_song_28d,
+        cast(errors_7d as bigint) as errors_7d,
+        cast(errors_28d as bigint) as errors_28d,
+        cast(help_7d as bigint) as help_7d,
+        cast(help_28d as bigint) as help_28d,
+        cast(settings_28d as bigint) as settings_28d,
+        cast(downgrade_page_7d as bigint) as downgrade_page_7d,
+        cast(downgrade_page_28d as bigint) as downgrade_page_28d,
+        cast(upgrade_page_28d as bigint) as upgrade_page_28d,
+        -- account
+        cast(datediff(as_of_date, to_date(registration_ts)) as int) as tenure_days,
+        level,
+        {{ safe_ratio('paid_events_28d', 'events_28d') }} as paid_share_28d,
+        cast(level_changes_to_date as bigint) as level_changes_to_date,
+        cast(downgrades_to_date as bigint) as downgrades_to_date,
+        gender,
+        platform,
+        os,
+        state,
+        -- trends: the last 7 days against the weekly average of the 21 days before them
+        {{ safe_ratio('songs_7d', '(songs_28d - songs_7d) / 3.0') }} as songs_trend_7d_vs_prior_21d,
+        {{ safe_ratio('sessions_7d', '(sessions_28d - sessions_7d) / 3.0') }} as sessions_trend_7d_vs_prior_21d,
+        {{ safe_ratio('thumbs_down_7d', '(thumbs_down_28d - thumbs_down_7d) / 3.0') }}
+            as thumbs_down_trend_7d_vs_prior_21d,
+        {{ safe_ratio('roll_advert_7d', '(roll_advert_28d - roll_advert_7d) / 3.0') }}
+            as roll_advert_trend_7d_vs_prior_21d
+    from history
+
+)
+
+select * from final
