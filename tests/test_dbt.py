@@ -29,11 +29,17 @@ def test_plain_dbt_build_from_the_project_root_uses_delta(real_rows: Path, test_
     assert build.returncode == 0, build.stdout[-3000:]
     assert "Completed successfully" in build.stdout
     query = run(
-        str(VENV_BIN / "sparkify"), "sql", "describe extended analytics.stg_sparkify__events", "--format", "csv"
+        str(VENV_BIN / "sparkify"),
+        "sql",
+        "describe extended analytics.stg_sparkify__events",
+        "--format",
+        "csv",
     )
     assert query.returncode == 0, query.stderr[-2000:]
     assert "Provider,delta" in query.stdout
-    columns = run(str(VENV_BIN / "sparkify"), "sql", "show columns in analytics.stg_sparkify__events", "--format", "csv")
+    columns = run(
+        str(VENV_BIN / "sparkify"), "sql", "show columns in analytics.stg_sparkify__events", "--format", "csv"
+    )
     names = {line.strip().lower() for line in columns.stdout.splitlines()[1:]}
     assert "event_id" in names and not names & {"firstname", "lastname", "first_name", "last_name"}
     assert not (PROJECT_ROOT / "metastore_db").exists() and not (PROJECT_ROOT / "spark-warehouse").exists()

@@ -1,4 +1,4 @@
-{{ config(contract={'enforced': false}) }}
+{{ config(contract={'enforced': true}) }}
 
 {#- Labels for every (user, labelled as-of date): did the user cancel, or submit a downgrade,
     within [as_of_date, as_of_date + label_horizon_days)? -#}

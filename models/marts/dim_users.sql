@@ -1,4 +1,4 @@
-{{ config(contract={'enforced': false}) }}
+{{ config(contract={'enforced': true}) }}
 
 {#- One row per user as of the latest data: who they are and what happened to them. No names:
     first and last names stay in the raw layer. -#}

@@ -1,4 +1,4 @@
-{{ config(contract={'enforced': false}) }}
+{{ config(contract={'enforced': true}) }}
 
 {#- Point-in-time user features: one row per (user_id, as_of_date), computed ONLY from activity
     on days strictly before as_of_date (events at or after the as-of instant are never read). -#}

@@ -1,4 +1,4 @@
-{{ config(contract={'enforced': false}) }}
+{{ config(contract={'enforced': true}) }}
 
 {#- Point-in-time features next to their labels: what the churn models learn from. -#}
 

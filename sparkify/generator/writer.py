@@ -149,8 +149,11 @@ def _merge_days(
                 ]
                 sink = day_stack.enter_context(_open_output(path, request.gzip))
                 written = 0
+                placeholders_due = 0  # drawn for lines with a user; applied to the next logged-out lines
                 for line in _merged(sources):
                     kind = _draw_fault(rng, request.corrupt_rate, has_later=bool(later))
+                    if kind is None and placeholders_due and b'"userId":""' in line:
+                        kind, placeholders_due = "placeholder_user_id", placeholders_due - 1
                     if kind is None:
                         sink.write(line)
                         written += 1
@@ -167,6 +170,7 @@ def _merge_days(
                         sink.write(line)
                         written += 1
                         summary.corrupted -= 1
+                        placeholders_due += 1
                         continue
                     else:
                         bad = corrupt_line(kind, line, rng)

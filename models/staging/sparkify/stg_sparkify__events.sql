@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='merge',
-        unique_key='event_id',
+        unique_key=['event_date', 'event_id'],
         partition_by=['event_date'],
         on_schema_change='fail',
     )
