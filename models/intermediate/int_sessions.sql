@@ -41,9 +41,10 @@ session_events as (
             events.user_id = touched_sessions.user_id
             and events.session_id = touched_sessions.session_id
     {% if is_incremental() and new_dates | length > 0 %}
-        where events.event_date between
-        date_sub(date'{{ new_dates | min }}', {{ var('session_span_days') }})
-        and date_add(date'{{ new_dates | max }}', {{ var('session_span_days') }})
+        where
+            events.event_date between
+            date_sub(date'{{ new_dates | min }}', {{ var('session_span_days') }})
+            and date_add(date'{{ new_dates | max }}', {{ var('session_span_days') }})
     {% endif %}
 
 ),

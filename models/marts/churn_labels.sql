@@ -43,8 +43,8 @@ downgrades_in_horizon as (
     inner join activity
         on
             spine.user_id = activity.user_id
-            and activity.activity_date >= spine.as_of_date
-            and activity.activity_date < spine.horizon_end_date
+            and spine.as_of_date <= activity.activity_date
+            and spine.horizon_end_date > activity.activity_date
     where activity.first_downgrade_ts is not null
     group by spine.user_id, spine.as_of_date
 

@@ -28,7 +28,11 @@ history as (
             {{ window_sum('sessions_started', days) }} as sessions_{{ days }}d,
             {{ window_count_days(days) }} as active_days_{{ days }}d,
         {% endfor %}
-        {% for column in ['listening_s', 'session_seconds', 'thumbs_up', 'thumbs_down', 'roll_advert', 'errors', 'help', 'downgrade_page'] %}
+        {%- set weekly_and_monthly = [
+            'listening_s', 'session_seconds', 'thumbs_up', 'thumbs_down', 'roll_advert', 'errors', 'help',
+            'downgrade_page',
+        ] %}
+        {% for column in weekly_and_monthly %}
             {{ window_sum(column, 7) }} as {{ column }}_7d,
             {{ window_sum(column, 28) }} as {{ column }}_28d,
         {% endfor %}
@@ -55,7 +59,7 @@ history as (
     left join activity
         on
             spine.user_id = activity.user_id
-            and activity.activity_date < spine.as_of_date
+            and spine.as_of_date > activity.activity_date
     group by spine.user_id, spine.as_of_date, spine.is_labelled
 
 ),

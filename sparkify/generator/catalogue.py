@@ -468,8 +468,9 @@ LOCATIONS = (
 )
 
 
-def _weighted_index(cumulative: list[float], rng: random.Random) -> int:
-    return bisect.bisect_right(cumulative, rng.random() * cumulative[-1])
+def weighted_index(cumulative: list[float], rng: random.Random) -> int:
+    """Index drawn with probability proportional to its weight, given cumulative weights."""
+    return min(bisect.bisect_right(cumulative, rng.random() * cumulative[-1]), len(cumulative) - 1)
 
 
 def _title(rng: random.Random, words: int) -> str:
@@ -496,7 +497,7 @@ class Catalogue:
 
     def pick(self, rng: random.Random) -> int:
         """Index of a song drawn by popularity."""
-        return _weighted_index(self.cumulative_popularity, rng)
+        return weighted_index(self.cumulative_popularity, rng)
 
 
 def build_catalogue(seed: int, songs: int, artists: int) -> Catalogue:
@@ -507,7 +508,7 @@ def build_catalogue(seed: int, songs: int, artists: int) -> Catalogue:
     lengths: list[float] = []
     artist_cumulative = list(itertools.accumulate(1.0 / (rank + 1) ** 0.8 for rank in range(artists)))
     for _ in range(songs):
-        artist = artist_names[_weighted_index(artist_cumulative, rng)]
+        artist = artist_names[weighted_index(artist_cumulative, rng)]
         title = _title(rng, rng.choice((1, 1, 2, 2, 3)))
         # Gamma with shape 6.3 and scale 39.5: mean 249 s, sd 99 s, a right tail like real tracks.
         length = round(max(20.0, rng.gammavariate(6.3, 39.5)), 5)

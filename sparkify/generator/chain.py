@@ -14,7 +14,7 @@ import bisect
 import random
 from dataclasses import dataclass
 
-from sparkify.generator.catalogue import load_transitions
+from sparkify.generator.catalogue import load_transitions, weighted_index
 
 DISSATISFACTION_LEVELS = 5  # d quantised to 0, 0.25, 0.5, 0.75, 1
 END = -1
@@ -130,7 +130,7 @@ class Chain:
     def start(self, auth: str, level: str, rng: random.Random) -> int:
         """First page of a new session."""
         cumulative, targets = self.starts[(auth, level)]
-        return targets[bisect.bisect_right(cumulative, rng.random() * cumulative[-1])]
+        return targets[weighted_index(cumulative, rng)]
 
     def next(self, state: int, dissatisfaction: float, rng: random.Random) -> int:
         """Next state, or ``END`` when the session ends."""

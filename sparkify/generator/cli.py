@@ -30,7 +30,7 @@ def add_generate_arguments(parser: argparse.ArgumentParser, to_path: Callable[[s
         "--out",
         type=to_path,
         default=None,
-        help="output folder (default: the landing folder's parent layout, $SPARKIFY_RAW_DIR)",
+        help="output folder (default: the landing folder, $SPARKIFY_RAW_DIR)",
     )
     parser.add_argument(
         "--start",

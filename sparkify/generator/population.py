@@ -15,7 +15,14 @@ import math
 import random
 from dataclasses import dataclass, field
 
-from sparkify.generator.catalogue import FIRST_NAMES_F, FIRST_NAMES_M, LAST_NAMES, LOCATIONS, UserAgent
+from sparkify.generator.catalogue import (
+    FIRST_NAMES_F,
+    FIRST_NAMES_M,
+    LAST_NAMES,
+    LOCATIONS,
+    UserAgent,
+    weighted_index,
+)
 
 MAX_EXTRA_HAZARD = 0.12  # extra daily cancel probability at full dissatisfaction
 SESSION_THINNING = 0.6  # share of sessions lost at full dissatisfaction
@@ -78,7 +85,7 @@ def make_user(
         registration_ms = start_ms - int(rng.uniform(1, 200) * DAY_MS)
     level = "paid" if rng.random() < 0.34 else "free"
     activity = _lognormal(rng, 0.20, 0.6) * (1.15 if level == "paid" else 1.0)
-    agent_pick = agents[_bisect(agent_cumulative, rng.random() * agent_cumulative[-1])]
+    agent_pick = agents[weighted_index(agent_cumulative, rng)]
     user = User(
         index=index,
         user_id=str(10 + index * 3 + rng.randrange(3)) if index % 2 else str(100_000 + index),
@@ -98,14 +105,3 @@ def make_user(
         first_visit_day=rng.randrange(min(7, days)),
     )
     return user
-
-
-def _bisect(cumulative: list[float], value: float) -> int:
-    lo, hi = 0, len(cumulative)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if cumulative[mid] <= value:
-            lo = mid + 1
-        else:
-            hi = mid
-    return min(lo, len(cumulative) - 1)

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sparkify.generator.catalogue import build_catalogue, load_user_agents
+from sparkify.generator.catalogue import build_catalogue, load_user_agents, weighted_index
 from sparkify.generator.chain import END, Chain
 from sparkify.generator.population import DAY_MS, SESSION_THINNING, User, make_user
 
@@ -167,7 +167,7 @@ class ShardSimulator:
         if signup_today or cancels_today or guaranteed_visit:
             count = max(count, 1)
         starts = sorted(
-            day_start + bisect_hour(self.hour_cumulative, rng) * 3_600_000 + rng.randrange(3_600_000)
+            day_start + weighted_index(self.hour_cumulative, rng) * 3_600_000 + rng.randrange(3_600_000)
             for _ in range(count)
         )
         if signup_today:
@@ -300,14 +300,6 @@ class ShardSimulator:
                 + "\n"
             )
         return rows
-
-
-def bisect_hour(cumulative: list[float], rng: random.Random) -> int:
-    value = rng.random() * cumulative[-1]
-    for hour, bound in enumerate(cumulative):
-        if value < bound:
-            return hour
-    return len(cumulative) - 1
 
 
 _DAYS_DONE = None

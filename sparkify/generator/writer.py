@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import BinaryIO
 
@@ -217,7 +217,7 @@ def _write_manifest(request: GenerateRequest, summary: GenerateSummary) -> None:
         "population_start": request.population_start.isoformat(),
         "population_days": request.population_days,
         "written_from": request.write_from.isoformat(),
-        "written_until": (request.write_until - timedelta(days=0)).isoformat(),
+        "written_until_exclusive": request.write_until.isoformat(),
         "corrupt_rate": request.corrupt_rate,
         "rows": summary.rows,
         "corrupted": summary.corrupted,

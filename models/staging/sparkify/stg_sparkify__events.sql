@@ -14,7 +14,7 @@ source as (
 
     select * from {{ source('sparkify', 'sparkify_events') }}
     {% if is_incremental() %}
-        where _batch_id > (select coalesce(max(batch_id), '') from {{ this }})
+        where _batch_id > (select coalesce(max(this.batch_id), '') from {{ this }} as this)
     {% endif %}
 
 ),
