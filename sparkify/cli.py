@@ -93,8 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
         "build",
         help="dbt build with the project's profile (extra arguments go to dbt)",
         description="Run `dbt build` in-process; any further arguments (e.g. --select, --full-refresh) go to dbt.",
+        usage="sparkify build [-h] [DBT_ARGS ...]",
     )
-    bld.add_argument("dbt_args", nargs=argparse.REMAINDER, help="arguments passed through to dbt build")
+    bld.set_defaults(dbt_args=[])
     bld.set_defaults(handler=_cmd_build, needs_spark=True)
 
     for name, issue, text in (
@@ -125,9 +126,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse the command line; ``build`` hands every option it does not know to dbt."""
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        if args.command != "build":
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        args.dbt_args = unknown
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, take the metastore lock when the command starts Spark, map errors to exit codes."""
-    args = build_parser().parse_args(argv)
+    args = parse_arguments(argv)
     try:
         if args.needs_spark and active_target().is_embedded:
             from pyspark.sql import SparkSession

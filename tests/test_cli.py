@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from sparkify.cli import build_parser, main
+from sparkify.cli import main, parse_arguments
 from sparkify.runtime.lock import metastore_lock
 from sparkify.runtime.settings import PROJECT_ROOT
 
@@ -92,6 +92,15 @@ def test_second_sparkify_command_names_the_lock_holder(spark):
     assert f"pid {os.getpid()}" in result.stderr and "sparkify build --select something" in result.stderr
 
 
-def test_build_parser_knows_dbt_pass_through():
-    args = build_parser().parse_args(["build", "--select", "stg_sparkify__events", "--full-refresh"])
+def test_build_passes_dbt_options_through():
+    args = parse_arguments(["build", "--select", "stg_sparkify__events", "--full-refresh"])
     assert args.dbt_args == ["--select", "stg_sparkify__events", "--full-refresh"]
+    args = parse_arguments(["build", "-s", "dim_users", "--vars", "{min_history_days: 7}"])
+    assert args.dbt_args == ["-s", "dim_users", "--vars", "{min_history_days: 7}"]
+
+
+def test_other_commands_reject_unknown_options(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        parse_arguments(["ingest", "--select", "x"])
+    assert exit_info.value.code == 2
+    assert "unrecognized arguments: --select x" in capsys.readouterr().err
