@@ -121,7 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--scale", default="mini", help="scale of the log generated when none has landed (default mini)"
     )
-    run.add_argument("--seed", type=int, default=42, help="seed of the generated log (default 42)")
+    run.add_argument(
+        "--seed", type=int, default=1, help="seed of the generated log (default 1, the calibration reference)"
+    )
     run.set_defaults(handler=_cmd_run, needs_spark=True)
     return parser
 

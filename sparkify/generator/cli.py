@@ -25,7 +25,9 @@ def add_generate_arguments(parser: argparse.ArgumentParser, to_path: Callable[[s
     )
     parser.add_argument("--users", type=int, help="number of users (overrides the preset)")
     parser.add_argument("--days", type=int, help="days in the population's window (overrides the preset)")
-    parser.add_argument("--seed", type=int, default=42, help="seed; the same seed gives byte-identical files")
+    parser.add_argument(
+        "--seed", type=int, default=1, help="seed; the same seed gives byte-identical files (default 1)"
+    )
     parser.add_argument(
         "--out",
         type=to_path,
