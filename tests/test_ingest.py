@@ -96,3 +96,27 @@ def test_ingest_from_a_path_without_logs_is_a_usage_error(missing: str, test_hom
         path.mkdir(exist_ok=True)
     assert main(["ingest", "--from", str(path)]) == 2
     assert "no .json or .json.gz log files" in capsys.readouterr().err
+
+
+def test_each_reject_reason_on_handmade_lines(spark, real_rows: Path):
+    """One line per reason, derived from a real row, through the same parse as ingestion."""
+    from sparkify.ingest.parse import parse_lines
+
+    good = real_rows.read_text(encoding="utf-8").splitlines()[0]
+    ts = str(json.loads(good)["ts"])
+    cases = {
+        good: None,
+        "   ": "empty_line",
+        good[: len(good) // 2]: "malformed_json",
+        "not json at all": "malformed_json",
+        good.replace(f'"ts":{ts}', '"ts":"yesterday"'): "type_mismatch",
+        good.replace('"sessionId":', '"sessionId":"x", "unused":'): "type_mismatch",
+        good.replace(f'"ts":{ts}', '"ts":null'): "missing_ts",
+        good.replace(f'"ts":{ts}', '"ts":4102444800000'): "ts_out_of_range",
+        good.replace(f'"ts":{ts}', '"ts":1000'): "ts_out_of_range",
+        good.replace('"page":"NextSong",', ""): "missing_page",
+        good.replace('"userId":"30",', ""): "missing_userId",
+    }
+    lines = spark.createDataFrame([(text,) for text in cases], "value string")
+    got = {r.value: r._reject_reason for r in parse_lines(lines).select("value", "_reject_reason").collect()}
+    assert got == cases

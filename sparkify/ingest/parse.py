@@ -1,8 +1,10 @@
-"""Parse raw lines once, with the explicit schema, and say why a line cannot be kept."""
+"""Parse raw lines with the explicit schema and say why a line cannot be kept."""
 
 from __future__ import annotations
 
+import operator
 from datetime import UTC, datetime, timedelta
+from functools import reduce
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -34,7 +36,8 @@ def reject_reason(now: datetime | None = None) -> Column:
     """
     latest_ms = int(((now or datetime.now(UTC)) + FUTURE_SLACK).timestamp() * 1000)
     parsed = F.col("parsed")
-    all_null = F.coalesce(*[parsed[name].isNotNull() for name in EVENT_COLUMNS], F.lit(False)) == F.lit(False)
+    any_field = reduce(operator.or_, [parsed[name].isNotNull() for name in EVENT_COLUMNS])
+    all_null = ~any_field
     reason = (
         F.when(F.trim(F.col("value")) == "", F.lit("empty_line"))
         .when(~F.expr("is_valid_utf8(value)"), F.lit("invalid_utf8"))
