@@ -95,8 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run `dbt build` in-process; any further arguments (e.g. --select, --full-refresh) go to dbt.",
         usage="sparkify build [-h] [DBT_ARGS ...]",
     )
-    bld.set_defaults(dbt_args=[])
-    bld.set_defaults(handler=_cmd_build, needs_spark=True)
+    bld.set_defaults(handler=_cmd_build, needs_spark=True, dbt_args=[])
 
     for name, issue, text in (
         ("validate", 5, "run the Great Expectations suites and record the results"),

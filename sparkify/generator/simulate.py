@@ -163,7 +163,7 @@ class ShardSimulator:
         )
         count = _poisson(rng, rate)
         # Every user in the log was seen at least once: a guaranteed visit early in the window.
-        guaranteed_visit = user.registered and not signup_today and day == user.first_visit_day
+        guaranteed_visit = user.registered and day == user.first_visit_day
         if signup_today or cancels_today or guaranteed_visit:
             count = max(count, 1)
         starts = sorted(

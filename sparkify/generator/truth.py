@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 USER_COLUMNS = (
@@ -133,8 +133,3 @@ def load_ground_truth(out: Path) -> GroundTruth:
             )
     start = date.fromisoformat(model["population_start"])
     return GroundTruth(start, float(model["max_extra_hazard"]), users)
-
-
-def day_of(population_start: date, day: int) -> date:
-    """Calendar date of simulation day ``day``."""
-    return population_start + timedelta(days=day)

@@ -97,7 +97,6 @@ def ingest_files(spark: SparkSession, files: list[LandedFile], landed_count: int
     uris = [f.uri for f in files]
     # Leftovers of an interrupted run for these files would be duplicated: remove them first.
     for table in (EVENTS_TABLE, REJECTED_TABLE):
-        spark.table(table)  # fail early with a clear error if missing
         spark.sql(f"delete from {table} where _source_file in ({', '.join(_quote(u) for u in uris)})")
     with _one_file_per_partition(spark):
         _write_batch(spark, files, batch_id, ingested_at)

@@ -14,17 +14,6 @@ from sparkify.ingest.schema import CORRUPT_COLUMN, EVENT_COLUMNS, PARSE_SCHEMA, 
 EARLIEST_TS_MS = int(datetime(2000, 1, 1, tzinfo=UTC).timestamp() * 1000)
 FUTURE_SLACK = timedelta(days=1)
 
-# Reasons, in the order they are tested: the first that applies is recorded.
-REASONS = (
-    "empty_line",
-    "invalid_utf8",
-    "malformed_json",
-    "type_mismatch",
-    "missing_ts",
-    "ts_out_of_range",
-    *(f"missing_{name}" for name in REQUIRED_FIELDS if name != "ts"),
-)
-
 
 def reject_reason(now: datetime | None = None) -> Column:
     """Why a parsed line is rejected, or null when it is kept.
