@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 JARS_STAMP := .jars/.resolved
 SCALE ?= mini
 
-.PHONY: setup demo test test-all lint bench clean clean-lakehouse
+.PHONY: setup demo test test-all lint bench report-check clean clean-lakehouse
 
 setup: $(STAMP) $(JARS_STAMP)
 
@@ -37,11 +37,17 @@ test-all: setup
 	$(BIN)/pytest
 
 lint: setup
-	$(BIN)/ruff check sparkify ml expectations tests bench
+	$(BIN)/ruff check sparkify ml expectations tests bench tools
 	$(BIN)/sqlfluff lint models macros tests/dbt  # snapshots/: the jinja templater has no snapshot tag
 
+## Every stage timed as its own process at SCALE=mini|medium|full; rewrites that scale's rows of BENCHMARKS.md.
 bench: setup
 	$(BIN)/python -m bench.run --scale $(SCALE)
+
+## Open the latest churn report in headless Chromium (installed from Debian when missing).
+report-check: setup
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	$(BIN)/python tools/check_report.py $${SPARKIFY_LAKEHOUSE:-lakehouse}/reports/churn_report.html
 
 clean-lakehouse:
 	rm -rf lakehouse target logs

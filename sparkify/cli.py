@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 
 from sparkify import __version__
@@ -54,12 +55,28 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return run_pipeline(scale=args.scale, seed=args.seed)
 
 
-def _not_yet(issue: int) -> Handler:
-    def handler(args: argparse.Namespace) -> int:
-        print(f"sparkify {args.command}: not available in this version yet (issue {issue}).", file=sys.stderr)
-        return EXIT_USAGE
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from expectations.validate import validate_command
 
-    return handler
+    return validate_command(tuple(args.suite) if args.suite else None)
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from ml.train import train_command
+
+    return train_command(promote_new=args.promote)
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from ml.score import score_command
+
+    return score_command(args.as_of, skip_validation=args.skip_validation)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from ml.report import report_command
+
+    return report_command()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -97,14 +114,51 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bld.set_defaults(handler=_cmd_build, needs_spark=True, dbt_args=[])
 
-    for name, issue, text in (
-        ("validate", 5, "run the Great Expectations suites and record the results"),
-        ("train", 6, "train churn models on the point-in-time training set"),
-        ("score", 6, "score active users with the champion model into analytics.churn_scores"),
-        ("report", 6, "write the HTML churn report"),
-    ):
-        cmd = sub.add_parser(name, help=text, description=text)
-        cmd.set_defaults(handler=_not_yet(issue), needs_spark=False)
+    val = sub.add_parser(
+        "validate",
+        help="run the Great Expectations suites and record the results",
+        description="Validate events, features, training set and scores; exit 1 when a critical expectation fails.",
+    )
+    val.add_argument(
+        "--suite", action="append", metavar="NAME", help="validate only this suite (repeatable; default: all)"
+    )
+    val.set_defaults(handler=_cmd_validate, needs_spark=True)
+
+    trn = sub.add_parser(
+        "train",
+        help="train churn models on the point-in-time training set",
+        description="Fit logistic regression, random forest and GBT on a purged time split; save a model version.",
+    )
+    trn.add_argument(
+        "--promote", action="store_true", help="make the new model the champion whatever its held-out score"
+    )
+    trn.set_defaults(handler=_cmd_train, needs_spark=True)
+
+    scr = sub.add_parser(
+        "score",
+        help="score active users with the champion model into analytics.churn_scores",
+        description="The scheduled job: score every active user at an as-of date and MERGE into analytics.churn_scores.",
+    )
+    scr.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        default=None,
+        metavar="DATE",
+        help="as-of date to score (default: the latest in analytics.fct_user_features)",
+    )
+    scr.add_argument(
+        "--skip-validation",
+        action="store_true",
+        help="emergencies only: score even when validation failed or is stale (recorded in the scores table)",
+    )
+    scr.set_defaults(handler=_cmd_score, needs_spark=True)
+
+    rep = sub.add_parser(
+        "report",
+        help="write the HTML churn report",
+        description="Write the self-contained HTML churn report.",
+    )
+    rep.set_defaults(handler=_cmd_report, needs_spark=True)
 
     sql = sub.add_parser("sql", help="run a Spark SQL query against the warehouse and print the result")
     sql.add_argument("query", help='the SQL, e.g. "show tables in analytics"')

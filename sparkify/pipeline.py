@@ -1,10 +1,22 @@
-"""``sparkify run``: every step that exists, in order, in one process (one JVM, one lock)."""
+"""``sparkify run``: every step in order, in one process (one JVM, one lock).
+
+generate (only when nothing has landed) -> ingest -> dbt build -> validate -> train -> score ->
+validate the scores -> report. A failed build or a failed validation stops the run before
+anything is published.
+"""
 
 from __future__ import annotations
 
 import time
 from argparse import Namespace
+from pathlib import Path
 
+from expectations.suites import SCORING_INPUT_SUITES
+from expectations.validate import SuiteOutcome, validate
+from ml.pipelines import GRIDS as TRAINED_FAMILIES
+from ml.report import render_report
+from ml.score import score
+from ml.train import train
 from sparkify.dbt_runner import run_dbt
 from sparkify.errors import CheckFailed
 from sparkify.generator.cli import generate_command
@@ -16,7 +28,7 @@ from sparkify.runtime.spark import get_spark
 
 
 def run_pipeline(scale: str = "mini", seed: int = 1) -> int:
-    """Generate (only when nothing has landed), ingest, build; then print what was built."""
+    """Run every step; print the tables built and the champion next to its baselines."""
     started = time.monotonic()
     landing = raw_landing_dir()
     if not discover(landing):
@@ -41,11 +53,27 @@ def run_pipeline(scale: str = "mini", seed: int = 1) -> int:
         code = run_dbt(["build"])
     if code != 0:
         raise CheckFailed("dbt build failed; see the dbt output above (and target/run_results.json)")
-    _summary(time.monotonic() - started)
+    with step("validate the warehouse"):
+        outcomes = validate((*SCORING_INPUT_SUITES, "training_set"))
+    _stop_on_failure(outcomes)
+    with step("train churn models"):
+        model = train()
+    score()
+    with step("validate the scores"):
+        _stop_on_failure(validate(("churn_scores",)))
+    with step("write the report"):
+        report = render_report()
+    _summary(time.monotonic() - started, model, report)
     return 0
 
 
-def _summary(seconds: float) -> None:
+def _stop_on_failure(outcomes: list[SuiteOutcome]) -> None:
+    failed = [f"{o.suite}: {', '.join(o.critical_failures)}" for o in outcomes if o.critical_failures]
+    if failed:
+        raise CheckFailed("validation failed, nothing published; " + "; ".join(failed))
+
+
+def _summary(seconds: float, model: dict, report: Path) -> None:
     spark = get_spark()
     lines = [f"sparkify run finished in {seconds:.0f} s; lakehouse: {lakehouse_dir()}"]
     for schema in (RAW_SCHEMA, ANALYTICS_SCHEMA):
@@ -55,4 +83,14 @@ def _summary(seconds: float) -> None:
             name = f"{schema}.{row.tableName}"
             count = spark.table(name).count()
             lines.append(f"  {name:<45} {count:>12,} rows")
+    lines.append(
+        f"champion {model['version']} ({model['family']}), held-out as-of {', '.join(model['split']['test'])}:"
+    )
+    for name, result in model["held_out"].items():
+        if name == model["family"] or name not in TRAINED_FAMILIES:
+            role = "champion" if name == model["family"] else "baseline" if name != "oracle" else "ceiling"
+            lines.append(
+                f"  {name:<32} AUC-PR {result['auc_pr']:.3f}  AUC-ROC {result['auc_roc']:.3f}  ({role})"
+            )
+    lines.append(f"report: {report}")
     say("\n".join(lines))

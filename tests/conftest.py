@@ -37,9 +37,13 @@ def test_home() -> Iterator[Path]:
     shutil.rmtree(TEST_HOME, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def spark(test_home: Path):
-    """The process-wide SparkSession, built from profiles.yml like every entry point's."""
+    """The process-wide SparkSession, built from profiles.yml like every entry point's.
+
+    Function-scoped but cheap: it returns the active session, and starts one only when a test
+    stopped it (the scoring-job kill test hands the metastore to child processes).
+    """
     from sparkify.runtime.spark import get_spark
 
     return get_spark()

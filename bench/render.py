@@ -1,0 +1,111 @@
+"""Turn a benchmark summary into its BENCHMARKS.md section: per-stage table, ratios, targets."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import statistics
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+# Targets of the full-scale run (issue 7), checked against whatever scale was measured.
+TARGET_END_TO_END_S = 15 * 60
+TARGET_BARE_SCAN_RATIO = 2.5
+TARGET_INCREMENT_FRACTION = 0.10
+TARGET_DRIVER_RSS_MB = 8 * 1024
+PIPELINE = ("ingest", "build", "validate", "train", "score", "report")
+INCREMENT = ("ingest", "build", "validate", "score")
+
+
+def _stats(runs: list[dict[str, Any]]) -> dict[str, float]:
+    walls = [r["wall_s"] for r in runs]
+    return {
+        "n": len(runs),
+        "median": statistics.median(walls),
+        "min": min(walls),
+        "max": max(walls),
+        "cpu": statistics.median(r["cpu_s"] for r in runs),
+        "rss": max(r["peak_rss_mb"] for r in runs),
+        "failed": sum(1 for r in runs if r["exit_code"] != 0),
+    }
+
+
+def _machine() -> str:
+    memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    java = subprocess.run(
+        ["java", "-version"], capture_output=True, text=True, check=False
+    ).stderr.splitlines()
+    versions = ", ".join(
+        f"{name} {metadata.version(name)}"
+        for name in ("pyspark", "delta-spark", "dbt-core", "dbt-spark", "great-expectations")
+    )
+    return (
+        f"{os.cpu_count()} cores (`nproc`), {memory_gib:.0f} GiB RAM, {java[0] if java else 'java ?'}, "
+        f"Python {platform.python_version()}; {versions}"
+    )
+
+
+def render_section(summary: dict[str, Any]) -> str:
+    """Markdown for one scale, between markers so that the next run replaces it."""
+    scale = summary["scale"]
+    results = {stage: _stats(runs) for stage, runs in summary["results"].items()}
+    increment = {stage: _stats(runs) for stage, runs in summary["incremental"].items()}
+    gib = summary["extra"]["log_bytes"] / 2**30
+    lines = [
+        f"### {scale} (seed {summary['seed']}, {gib:.2f} GiB of log, {summary['repeats']} run(s) per stage, "
+        f"measured {summary['measured_on']})",
+        "",
+        f"Command: `make bench SCALE={scale}` (`python -m bench.run --scale {scale}`). Machine: {_machine()}.",
+        "",
+        "| stage | runs | median wall | min | max | median CPU | peak RSS |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for stage, s in results.items():
+        flag = f" (**{s['failed']} failed**)" if s["failed"] else ""
+        lines.append(
+            f"| {stage}{flag} | {s['n']} | {s['median']:.1f} s | {s['min']:.1f} s | {s['max']:.1f} s | "
+            f"{s['cpu']:.1f} s | {s['rss']:,.0f} MB |"
+        )
+    lines.append("")
+    stages_run = [stage for stage in PIPELINE if stage in results]
+    end_to_end = sum(results[stage]["median"] for stage in stages_run)
+    scan = results["bare_scan"]["median"]
+    in_jvm = statistics.median(summary["extra"]["bare_scan_in_jvm_s"])
+    peak = max(results[stage]["rss"] for stage in stages_run)
+    lines += [
+        f"- End to end ({' + '.join(stages_run)}, sum of medians): **{end_to_end:.0f} s** "
+        f"({end_to_end / 60:.1f} min); target at full scale < {TARGET_END_TO_END_S / 60:.0f} min.",
+        f"- Bare Spark scan (parse every line once, count), as its own process: {scan:.1f} s, of which "
+        f"{in_jvm:.1f} s is the scan itself; plain copy `cat > /dev/null`: {results['cat']['median']:.1f} s.",
+        f"- Ingest / bare scan: **{results['ingest']['median'] / scan:.2f}x**; whole pipeline / bare scan: "
+        f"**{end_to_end / scan:.2f}x** (target <= {TARGET_BARE_SCAN_RATIO}x).",
+        f"- Peak RSS of any stage (its process and the JVM it starts): **{peak:,.0f} MB** "
+        f"(target <= {TARGET_DRIVER_RSS_MB:,} MB).",
+    ]
+    if increment:
+        timed = [stage for stage in INCREMENT if stage in increment and stage in results]
+        one_day = sum(increment[stage]["median"] for stage in timed)
+        full = sum(results[stage]["median"] for stage in timed)
+        detail = ", ".join(f"{stage} {increment[stage]['median']:.1f} s" for stage in timed)
+        lines.append(
+            f"- One more day ({' + '.join(timed)}, median of {increment[timed[0]]['n']} day(s)): "
+            f"**{one_day:.0f} s = {one_day / full:.1%}** of the same stages on the full log ({full:.0f} s); "
+            f"target <= {TARGET_INCREMENT_FRACTION:.0%}. Per stage: {detail}."
+        )
+    return "\n".join(lines)
+
+
+def replace_section(path: Path, scale: str, section: str) -> None:
+    """Replace the text between this scale's markers in ``path`` (appending the markers if absent)."""
+    start, end = f"<!-- bench:{scale}:start -->", f"<!-- bench:{scale}:end -->"
+    text = path.read_text()
+    block = f"{start}\n{section}\n{end}"
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: block, text)
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    path.write_text(text)

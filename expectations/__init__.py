@@ -1,0 +1,1 @@
+"""Great Expectations suites over the warehouse, the validation run, and the gate in front of scoring."""

@@ -1,0 +1,1 @@
+"""Churn models on the point-in-time marts: train, register, score, report."""

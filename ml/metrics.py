@@ -1,0 +1,159 @@
+"""Honest churn metrics on held-out predictions, computed the same way for models and baselines.
+
+Ranking metrics group tied scores into one threshold, so a constant score (the base-rate
+baseline) gets exactly the base rate as AUC-PR and 0.5 as AUC-ROC, and a coarse rule is not
+credited for an arbitrary order among its ties. AUC-PR is average precision (the step-wise area,
+which, unlike the trapezoid, does not reward interpolating between operating points).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Curve:
+    """Points of one curve, for the report."""
+
+    x: list[float]
+    y: list[float]
+
+
+def _operating_points(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """True and false positives at each distinct threshold, highest score first, and the thresholds."""
+    order = np.argsort(-scores, kind="mergesort")
+    sorted_scores = scores[order]
+    sorted_labels = labels[order]
+    last_of_tie = np.r_[np.flatnonzero(np.diff(sorted_scores)), sorted_labels.size - 1]
+    true_pos = np.cumsum(sorted_labels)[last_of_tie]
+    false_pos = (last_of_tie + 1) - true_pos
+    return true_pos, false_pos, sorted_scores[last_of_tie]
+
+
+def auc_pr(labels: np.ndarray, scores: np.ndarray) -> float:
+    """Average precision: sum over thresholds of (recall step) x precision."""
+    true_pos, false_pos, _ = _operating_points(labels, scores)
+    positives = labels.sum()
+    if positives == 0:
+        return float("nan")
+    precision = true_pos / (true_pos + false_pos)
+    recall = true_pos / positives
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
+def auc_roc(labels: np.ndarray, scores: np.ndarray) -> float:
+    """Area under the ROC curve (trapezoid over distinct thresholds, so ties count one half)."""
+    true_pos, false_pos, _ = _operating_points(labels, scores)
+    positives, negatives = labels.sum(), labels.size - labels.sum()
+    if positives == 0 or negatives == 0:
+        return float("nan")
+    tpr = np.r_[0.0, true_pos / positives]
+    fpr = np.r_[0.0, false_pos / negatives]
+    return float(np.trapezoid(tpr, fpr))
+
+
+def pr_curve(labels: np.ndarray, scores: np.ndarray) -> Curve:
+    true_pos, false_pos, _ = _operating_points(labels, scores)
+    recall = true_pos / max(labels.sum(), 1)
+    precision = true_pos / (true_pos + false_pos)
+    return Curve(recall.round(4).tolist(), precision.round(4).tolist())
+
+
+def roc_curve(labels: np.ndarray, scores: np.ndarray) -> Curve:
+    true_pos, false_pos, _ = _operating_points(labels, scores)
+    fpr = np.r_[0.0, false_pos / max(labels.size - labels.sum(), 1)]
+    tpr = np.r_[0.0, true_pos / max(labels.sum(), 1)]
+    return Curve(fpr.round(4).tolist(), tpr.round(4).tolist())
+
+
+def best_f1_threshold(labels: np.ndarray, scores: np.ndarray) -> float:
+    """The score threshold that maximises the churn class's F1 (chosen on validation data only)."""
+    true_pos, false_pos, thresholds = _operating_points(labels, scores)
+    positives = labels.sum()
+    f1 = 2 * true_pos / (true_pos + false_pos + positives)
+    return float(thresholds[int(np.argmax(f1))])
+
+
+def at_threshold(labels: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, float]:
+    """Churn-class precision, recall and F1 when every score >= threshold is flagged."""
+    flagged = scores >= threshold
+    true_pos = float(np.sum(flagged & (labels == 1)))
+    precision = true_pos / flagged.sum() if flagged.sum() else 0.0
+    recall = true_pos / labels.sum() if labels.sum() else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"threshold": threshold, "precision": precision, "recall": recall, "f1": f1}
+
+
+def top_decile(labels: np.ndarray, scores: np.ndarray) -> dict[str, float]:
+    """Precision among the 10% highest scores, and its lift over the base rate.
+
+    Ties at the cut are shared out in proportion, so a constant score has lift exactly 1.
+    """
+    k = max(1, round(labels.size / 10))
+    order = np.argsort(-scores, kind="mergesort")
+    cut = scores[order[k - 1]]
+    above = scores > cut
+    tied = scores == cut
+    share = (k - above.sum()) / tied.sum()
+    hits = labels[above].sum() + share * labels[tied].sum()
+    precision = float(hits / k)
+    base_rate = float(labels.mean())
+    return {"precision": precision, "lift": precision / base_rate if base_rate else float("nan")}
+
+
+def lift_curve(labels: np.ndarray, scores: np.ndarray, bins: int = 10) -> Curve:
+    """Cumulative lift at each tenth of the population, highest scores first."""
+    order = np.argsort(-scores, kind="mergesort")
+    sorted_labels = labels[order]
+    base_rate = labels.mean() if labels.size else 0.0
+    xs, ys = [], []
+    for tenth in range(1, bins + 1):
+        k = max(1, round(labels.size * tenth / bins))
+        xs.append(tenth / bins)
+        ys.append(float(sorted_labels[:k].mean() / base_rate) if base_rate else float("nan"))
+    return Curve(xs, [round(y, 4) for y in ys])
+
+
+def brier(labels: np.ndarray, probabilities: np.ndarray) -> float:
+    return float(np.mean((probabilities - labels) ** 2))
+
+
+def calibration_table(
+    labels: np.ndarray, probabilities: np.ndarray, bins: int = 10
+) -> list[dict[str, float]]:
+    """Mean predicted probability against the observed churn rate, per probability bin."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(probabilities, edges[1:-1]), 0, bins - 1)
+    table = []
+    for index in range(bins):
+        members = which == index
+        if members.any():
+            table.append(
+                {
+                    "bin": f"{edges[index]:.1f}-{edges[index + 1]:.1f}",
+                    "rows": int(members.sum()),
+                    "mean_predicted": float(probabilities[members].mean()),
+                    "observed_rate": float(labels[members].mean()),
+                }
+            )
+    return table
+
+
+def evaluate(labels: np.ndarray, scores: np.ndarray, threshold: float | None, probabilities: bool) -> dict:
+    """Every held-out metric of one scorer; probability metrics only for calibrated-scale scores."""
+    result: dict = {
+        "rows": int(labels.size),
+        "positives": int(labels.sum()),
+        "base_rate": float(labels.mean()) if labels.size else float("nan"),
+        "auc_pr": auc_pr(labels, scores),
+        "auc_roc": auc_roc(labels, scores),
+        "top_decile": top_decile(labels, scores),
+    }
+    if threshold is not None:
+        result["at_threshold"] = at_threshold(labels, scores, threshold)
+    if probabilities:
+        result["brier"] = brier(labels, scores)
+        result["calibration"] = calibration_table(labels, scores)
+    return result

@@ -1,0 +1,81 @@
+"""The candidate model families as Spark ML pipelines, each with its small tuning grid.
+
+Every family shares the same preparation (median imputation, one-hot categories, one vector), so
+the saved PipelineModel scores raw mart rows with nothing else to apply. Class weights balance
+the churn class in every family.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import product
+from typing import Any
+
+from pyspark.ml import Pipeline
+from pyspark.ml.classification import GBTClassifier, LogisticRegression, RandomForestClassifier
+from pyspark.ml.feature import Imputer, OneHotEncoder, StandardScaler, StringIndexer, VectorAssembler
+
+from ml.dataset import FeatureSet
+
+SEED = 7
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One family at one point of its grid."""
+
+    family: str
+    params: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        settings = ", ".join(f"{k}={v}" for k, v in self.params.items())
+        return f"{self.family}({settings})"
+
+
+# Small grids: the validation date is one date of users, too few churners to rank finer grids
+# reliably; shallow trees and leaf minimums because churners are a few hundred rows at mini scale.
+GRIDS: dict[str, dict[str, list[Any]]] = {
+    "logistic_regression": {"regParam": [0.03, 0.3], "elasticNetParam": [0.0, 0.5]},
+    "random_forest": {"numTrees": [200], "maxDepth": [4, 7], "minInstancesPerNode": [5]},
+    "gradient_boosted_trees": {"maxIter": [40], "maxDepth": [2, 3], "subsamplingRate": [0.8]},
+}
+
+
+def candidates(families: tuple[str, ...] = tuple(GRIDS)) -> Iterator[Candidate]:
+    """Every grid point of the requested families."""
+    for family in families:
+        grid = GRIDS[family]
+        for values in product(*grid.values()):
+            yield Candidate(family, dict(zip(grid, values, strict=True)))
+
+
+def _classifier(candidate: Candidate) -> Any:
+    common = {"featuresCol": "features", "labelCol": "label", "weightCol": "class_weight"}
+    if candidate.family == "logistic_regression":
+        return LogisticRegression(
+            featuresCol="scaled", labelCol="label", weightCol="class_weight", maxIter=100, **candidate.params
+        )
+    if candidate.family == "random_forest":
+        return RandomForestClassifier(seed=SEED, featureSubsetStrategy="sqrt", **common, **candidate.params)
+    if candidate.family == "gradient_boosted_trees":
+        return GBTClassifier(seed=SEED, stepSize=0.1, **common, **candidate.params)
+    raise ValueError(f"unknown model family {candidate.family}")
+
+
+def build_pipeline(candidate: Candidate, features: FeatureSet) -> Pipeline:
+    """Impute, encode, assemble (and scale for the linear model), then classify."""
+    imputed = [f"{name}__imputed" for name in features.numeric]
+    indexed = [f"{name}__index" for name in features.categorical]
+    encoded = [f"{name}__onehot" for name in features.categorical]
+    stages: list[Any] = [
+        Imputer(inputCols=list(features.numeric), outputCols=imputed, strategy="median"),
+        StringIndexer(inputCols=list(features.categorical), outputCols=indexed, handleInvalid="keep"),
+        OneHotEncoder(inputCols=indexed, outputCols=encoded, handleInvalid="keep"),
+        VectorAssembler(inputCols=imputed + encoded, outputCol="features", handleInvalid="keep"),
+    ]
+    if candidate.family == "logistic_regression":
+        stages.append(StandardScaler(inputCol="features", outputCol="scaled", withMean=False, withStd=True))
+    stages.append(_classifier(candidate))
+    return Pipeline(stages=stages)

@@ -1,0 +1,75 @@
+"""``sparkify report``: one self-contained HTML file (plots embedded as PNG) an analyst can open anywhere."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jinja2
+
+from ml import plots, registry, report_data
+from sparkify.progress import say, step
+from sparkify.runtime.settings import lakehouse_dir
+from sparkify.runtime.spark import get_spark
+
+TOP_USERS = 20
+
+
+def report_path() -> Path:
+    return lakehouse_dir() / "reports" / "churn_report.html"
+
+
+def render_report() -> Path:
+    """Query the marts, draw the figures, write the HTML; return its path."""
+    spark = get_spark()
+    with step("query the marts for the report"):
+        overview = report_data.overview(spark)
+        rates = {
+            a: report_data.churn_rate_by(spark, a) for a in ("current_level", "gender", "platform", "state")
+        }
+        weekly = report_data.weekly_activity_before_end(spark)
+        scores = report_data.latest_scores(spark)
+    champion = registry.champion()
+    model = dict(champion.metadata, version=champion.version) if champion else None
+    context = {
+        "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "lakehouse": lakehouse_dir(),
+        "overview": overview,
+        "rate_plots": [
+            (f"churn rate by {name}", plots.churn_rate_bars(frame, f"Churn rate by {name.replace('_', ' ')}"))
+            for name, frame in rates.items()
+        ],
+        "weekly_plot": plots.weekly_activity(weekly, report_data.ACTIVITY_MEASURES),
+        "model": model,
+        "scores_summary": None,
+    }
+    if model:
+        context["pr_plot"] = plots.curves(model["curves"], "pr", model["family"])
+        context["roc_plot"] = plots.curves(model["curves"], "roc", model["family"])
+        context["calibration_plot"] = plots.calibration(model["held_out"][model["family"]]["calibration"])
+        context["lift_plot"] = plots.lift(model["curves"], model["family"])
+        context["importance_plot"] = plots.importances(model["feature_importances"])
+    if len(scores):
+        context["scores_summary"] = {"users": len(scores), "as_of_date": scores["as_of_date"].max()}
+        context["score_plot"] = plots.score_distribution(scores["churn_probability"])
+        context["top_users"] = (
+            scores.sort_values("churn_probability", ascending=False).head(TOP_USERS).to_dict("records")
+        )
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+    )
+    html = environment.get_template("report.html.j2").render(**context)
+    path = report_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".html.partial")
+    partial.write_text(html)
+    partial.replace(path)
+    return path
+
+
+def report_command() -> int:
+    """CLI wrapper: prints the report's path."""
+    path = render_report()
+    say(f"report: {path} ({path.stat().st_size / 1024:.0f} KB)")
+    return 0

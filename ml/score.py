@@ -1,0 +1,138 @@
+"""``sparkify score``: the scheduled job that scores every active user and MERGEs into ``analytics.churn_scores``.
+
+Idempotent: the merge key is (user_id, as_of_date, model_version), and rows of the same date and
+model that are no longer scored are deleted in the same MERGE, so a rerun replaces, never adds.
+Delta commits the MERGE atomically: a job killed half-way leaves the previous version intact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+
+from ml import registry
+from ml.dataset import FEATURES_TABLE
+from ml.explain import risk_factors
+from sparkify.dbt_runner import run_dbt
+from sparkify.errors import CheckFailed, UsageError
+from sparkify.progress import say, step
+from sparkify.runtime.settings import ANALYTICS_SCHEMA
+from sparkify.runtime.spark import get_spark
+
+SCORES_TABLE = f"{ANALYTICS_SCHEMA}.churn_scores"
+RISK_MART = "mart_churn_risk"
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    as_of_date: date
+    model_version: str
+    users: int
+    table_version: int
+
+
+def latest_as_of(spark: SparkSession) -> date:
+    latest = spark.table(FEATURES_TABLE).select(F.max("as_of_date")).first()[0]
+    if latest is None:
+        raise CheckFailed(f"{FEATURES_TABLE} is empty: run `sparkify build` first")
+    return latest
+
+
+def ensure_scores_table(spark: SparkSession) -> None:
+    """The table's DDL lives in one place, the dbt macro that ``dbt build`` also runs on start."""
+    created = (
+        spark.catalog.tableExists(SCORES_TABLE)
+        or run_dbt(["run-operation", "create_churn_scores_table"]) == 0
+    )
+    if not created:
+        raise CheckFailed(f"could not create {SCORES_TABLE} (dbt run-operation create_churn_scores_table)")
+
+
+def scored_rows(
+    spark: SparkSession,
+    champion: registry.RegisteredModel,
+    as_of: date,
+    validation_run_id: str | None,
+    skipped: bool,
+) -> DataFrame:
+    """Scores of every user in the feature mart at ``as_of`` with the champion, in the table's columns."""
+    rows = spark.table(FEATURES_TABLE).where(F.col("as_of_date") == F.lit(as_of))
+    if rows.isEmpty():
+        raise UsageError(f"{FEATURES_TABLE} has no rows at as-of date {as_of}")
+    explained = risk_factors(
+        champion.load(),
+        champion.metadata.get("positive_weight", 1.0),
+        rows,
+        champion.metadata["feature_importances"],
+        champion.metadata["features"]["numeric"],
+    )
+    by_risk = Window.orderBy(F.col("churn_probability").desc(), F.col("user_id"))
+    return explained.select(
+        F.col("user_id"),
+        F.lit(as_of).cast("date").alias("as_of_date"),
+        F.col("churn_probability"),
+        F.ntile(10).over(by_risk).cast("int").alias("risk_decile"),
+        F.lit(champion.version).alias("model_version"),
+        F.lit(datetime.now(UTC).replace(tzinfo=None)).cast("timestamp").alias("scored_at"),
+        F.col("risk_factors")[0].alias("risk_factor_1"),
+        F.col("risk_factors")[1].alias("risk_factor_2"),
+        F.col("risk_factors")[2].alias("risk_factor_3"),
+        F.lit(validation_run_id).cast("string").alias("validation_run_id"),
+        F.lit(skipped).alias("validation_skipped"),
+    )
+
+
+def merge_scores(spark: SparkSession, scores: DataFrame, as_of: date, model_version: str) -> int:
+    """MERGE on (user_id, as_of_date, model_version); returns the table's new Delta version."""
+    target = DeltaTable.forName(spark, SCORES_TABLE).alias("t")
+    same_run = f"t.as_of_date = date'{as_of.isoformat()}' and t.model_version = '{model_version}'"
+    (
+        target.merge(
+            scores.alias("s"),
+            "t.user_id = s.user_id and t.as_of_date = s.as_of_date and t.model_version = s.model_version",
+        )
+        .whenMatchedUpdateAll()
+        .whenNotMatchedInsertAll()
+        .whenNotMatchedBySourceDelete(condition=same_run)
+        .execute()
+    )
+    return int(spark.sql(f"describe history {SCORES_TABLE} limit 1").first()["version"])
+
+
+def score(as_of: date | None = None, skip_validation: bool = False) -> ScoreResult:
+    """Gate, score, merge, refresh the analysts' mart; print one summary line."""
+    from expectations.gate import check_gate
+
+    spark = get_spark()
+    as_of = as_of or latest_as_of(spark)
+    champion = registry.champion()
+    if champion is None:
+        raise UsageError("no champion model: run `sparkify train` first")
+    validation_run_id = check_gate(spark, as_of, skip_validation)
+    ensure_scores_table(spark)
+    with step(f"score users at {as_of} with model {champion.version}"):
+        scores = scored_rows(spark, champion, as_of, validation_run_id, skip_validation).cache()
+        users = scores.count()
+        version = merge_scores(spark, scores, as_of, champion.version)
+        deciles = [row["n"] for row in scores.groupBy("risk_decile").agg(F.count("*").alias("n")).collect()]
+        mean_p = scores.select(F.avg("churn_probability")).first()[0]
+        scores.unpersist()
+    with step(f"refresh analytics.{RISK_MART}"):
+        if run_dbt(["build", "--select", RISK_MART]) != 0:
+            raise CheckFailed(f"dbt build --select {RISK_MART} failed after scoring")
+    say(
+        f"score: {users:,} users at {as_of} with model {champion.version} -> {SCORES_TABLE} "
+        f"(Delta version {version}); mean churn probability {mean_p:.3f}; decile sizes {min(deciles)}-{max(deciles)}"
+        + ("; validation SKIPPED (--skip-validation)" if skip_validation else "")
+    )
+    return ScoreResult(as_of, champion.version, users, version)
+
+
+def score_command(as_of: date | None, skip_validation: bool) -> int:
+    """CLI wrapper."""
+    score(as_of, skip_validation)
+    return 0

@@ -1,0 +1,250 @@
+"""``sparkify train``: fit the candidate families on a purged time split, keep the best, decide the champion.
+
+Tuning: every grid point is fitted on the dates whose label horizon closed before the validation
+dates and ranked by AUC-PR on them; the decision threshold (best churn-class F1) is chosen there
+too. The best point of each family is then refitted on every date whose horizon closed before the
+test dates and judged on them, next to the baselines and, for generated logs, the oracle. The family that won validation
+is saved as a new version; it becomes champion when asked (``--promote``), when there is none,
+or when it matches or beats the current champion on the same held-out rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pyspark.ml import Pipeline, PipelineModel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from ml import baselines, metrics, registry
+from ml.dataset import (
+    KEYS,
+    LABEL,
+    RULE_FEATURE,
+    TRAINING_TABLE,
+    FeatureSet,
+    TimeSplit,
+    feature_set,
+    plan_split,
+    rows_at,
+    with_label_and_weight,
+)
+from ml.importance import feature_importances
+from ml.pipelines import Candidate, build_pipeline, candidates
+from ml.predict import with_churn_probability
+from sparkify.errors import CheckFailed
+from sparkify.progress import say, step
+from sparkify.runtime.settings import raw_landing_dir
+from sparkify.runtime.spark import get_spark
+
+
+@dataclass(frozen=True)
+class Tuned:
+    """The best grid point of one family on validation."""
+
+    candidate: Candidate
+    validation_auc_pr: float
+    threshold: float
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """A fitted pipeline and the churner weight it was fitted with (to correct its probabilities)."""
+
+    pipeline: PipelineModel
+    positive_weight: float
+
+
+# Above this many user-dates a fit learns little more and costs minutes on two cores: larger fit
+# sets are sampled uniformly (so the churn rate is kept) with a fixed seed.
+MAX_FIT_ROWS = 100_000
+SAMPLE_SEED = 11
+
+
+def _fit(candidate: Candidate, features: FeatureSet, rows: DataFrame) -> Fitted:
+    total = rows.count()
+    if total > MAX_FIT_ROWS:
+        rows = rows.sample(fraction=MAX_FIT_ROWS / total, seed=SAMPLE_SEED)
+        total = rows.count()
+    positives = rows.where(F.col(LABEL)).count()
+    if positives == 0 or positives == total:
+        raise CheckFailed(f"the fit rows have {positives} churners of {total}: both classes are needed")
+    weight = (total - positives) / positives
+    pipeline: Pipeline = build_pipeline(candidate, features)
+    return Fitted(pipeline.fit(with_label_and_weight(rows, weight)), weight)
+
+
+def _predict(model: PipelineModel, positive_weight: float, rows: DataFrame) -> pd.DataFrame:
+    """Keys, label and churn probability of ``rows``, collected (held-out sets are small)."""
+    scored = with_churn_probability(model, with_label_and_weight(rows, 1.0), positive_weight)
+    return scored.select(*KEYS, "label", "churn_probability").toPandas()
+
+
+def tune(features: FeatureSet, table: DataFrame, split: TimeSplit) -> dict[str, Tuned]:
+    """Best grid point per family by validation AUC-PR."""
+    fit_rows = rows_at(table, split.tune_fit)
+    validation_rows = rows_at(table, split.validation)
+    best: dict[str, Tuned] = {}
+    for candidate in candidates():
+        with step(f"tune {candidate.name}"):
+            fitted = _fit(candidate, features, fit_rows)
+            scored = _predict(fitted.pipeline, fitted.positive_weight, validation_rows)
+        labels, scores = scored["label"].to_numpy(), scored["churn_probability"].to_numpy()
+        auc = metrics.auc_pr(labels, scores)
+        say(f"  validation AUC-PR {auc:.3f}")
+        if candidate.family not in best or auc > best[candidate.family].validation_auc_pr:
+            best[candidate.family] = Tuned(candidate, auc, metrics.best_f1_threshold(labels, scores))
+    return best
+
+
+def _rule_threshold(validation: pd.DataFrame) -> float:
+    return metrics.best_f1_threshold(validation["label"].to_numpy(), baselines.rule_scores(validation))
+
+
+def _delta_version(spark: SparkSession, table: str) -> int:
+    return int(spark.sql(f"describe history {table} limit 1").first()["version"])
+
+
+def train(promote_new: bool = False) -> dict[str, Any]:
+    """Train, evaluate, save a version, maybe promote it; returns the version's metadata."""
+    spark = get_spark()
+    table = spark.table(TRAINING_TABLE).cache()
+    dates = [row["as_of_date"] for row in table.select("as_of_date").distinct().collect()]
+    horizon_days = table.select(F.datediff("horizon_end_date", "as_of_date").alias("h")).first()["h"]
+    split = plan_split(dates, horizon_days)
+    features = feature_set(table)
+    say(f"split: {split.describe()}")
+    tuned = tune(features, table, split)
+
+    test_rows = rows_at(table, split.test)
+    test_frame = test_rows.select(*KEYS, F.col(LABEL).cast("double").alias("label"), RULE_FEATURE).toPandas()
+    test_frame = test_frame.sort_values(list(KEYS)).reset_index(drop=True)
+    labels = test_frame["label"].to_numpy()
+    held_out: dict[str, dict[str, Any]] = {}
+    fitted: dict[str, Fitted] = {}
+    curves: dict[str, dict[str, Any]] = {}
+    for family, best in tuned.items():
+        with step(f"refit {best.candidate.name} on {len(split.final_fit)} dates and test"):
+            model = _fit(best.candidate, features, rows_at(table, split.final_fit))
+            scored = _predict(model.pipeline, model.positive_weight, test_rows)
+            scored = scored.sort_values(list(KEYS)).reset_index(drop=True)
+        scores = scored["churn_probability"].to_numpy()
+        fitted[family] = model
+        held_out[family] = metrics.evaluate(labels, scores, best.threshold, probabilities=True)
+        curves[family] = _curves(labels, scores)
+
+    fit_rate = rows_at(table, split.final_fit).select(F.avg(F.col(LABEL).cast("double"))).first()[0]
+    validation = (
+        rows_at(table, split.validation)
+        .select(F.col(LABEL).cast("double").alias("label"), RULE_FEATURE)
+        .toPandas()
+    )
+    base = baselines.base_rate_scores(test_frame, fit_rate)
+    rule = baselines.rule_scores(test_frame)
+    reference = {
+        "base_rate": metrics.evaluate(labels, base, fit_rate, probabilities=True),
+        f"rule_fewest_{RULE_FEATURE}": metrics.evaluate(labels, rule, _rule_threshold(validation), False),
+    }
+    curves["base_rate"] = _curves(labels, base)
+    curves[f"rule_fewest_{RULE_FEATURE}"] = _curves(labels, rule)
+    oracle = baselines.oracle_scores(test_frame, raw_landing_dir(), horizon_days)
+    if oracle is not None:
+        reference["oracle"] = metrics.evaluate(labels, oracle, 0.5, probabilities=True)
+        curves["oracle"] = _curves(labels, oracle)
+
+    winner = max(tuned, key=lambda family: tuned[family].validation_auc_pr)
+    model = fitted[winner].pipeline
+    importances = feature_importances(model, model.transform(with_label_and_weight(test_rows.limit(1), 1.0)))
+    metadata = {
+        "family": winner,
+        "params": tuned[winner].candidate.params,
+        "threshold": tuned[winner].threshold,
+        "positive_weight": fitted[winner].positive_weight,
+        "features": {"numeric": list(features.numeric), "categorical": list(features.categorical)},
+        "label": LABEL,
+        "horizon_days": horizon_days,
+        "split": split.describe(),
+        "training_table": TRAINING_TABLE,
+        "training_table_delta_version": _delta_version(spark, TRAINING_TABLE),
+        "as_of_range": [min(dates).isoformat(), max(dates).isoformat()],
+        "validation_auc_pr": {family: t.validation_auc_pr for family, t in tuned.items()},
+        "held_out": {**held_out, **reference},
+        "curves": curves,
+        "feature_importances": importances,
+        "code_version": registry.code_version(),
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    version = registry.new_version()
+    registry.save_model(model, version, metadata)
+    metadata["version"] = version
+    metadata["promotion"] = _decide_promotion(
+        version, promote_new, held_out[winner]["auc_pr"], test_rows, labels
+    )
+    table.unpersist()
+    _print_summary(metadata, winner)
+    return metadata
+
+
+def _curves(labels: np.ndarray, scores: np.ndarray) -> dict[str, Any]:
+    pr, roc, lift = (
+        metrics.pr_curve(labels, scores),
+        metrics.roc_curve(labels, scores),
+        metrics.lift_curve(labels, scores),
+    )
+    return {"pr": [pr.x, pr.y], "roc": [roc.x, roc.y], "lift": [lift.x, lift.y]}
+
+
+def _decide_promotion(
+    version: str, forced: bool, new_auc_pr: float, test_rows: DataFrame, labels: np.ndarray
+) -> str:
+    """Promote when forced, when there is no champion, or when the new model is at least as good on these rows."""
+    current = registry.champion()
+    if forced:
+        decision = "promoted (--promote)"
+    elif current is None:
+        decision = "promoted (no champion yet)"
+    else:
+        try:
+            weight = current.metadata.get("positive_weight", 1.0)
+            scored = _predict(current.load(), weight, test_rows).sort_values(list(KEYS))
+            champion_auc = metrics.auc_pr(labels, scored["churn_probability"].to_numpy())
+        except Exception as error:  # a champion trained on other columns cannot score these rows
+            champion_auc = float("nan")
+            say(f"the champion {current.version} cannot score the current training set: {error}")
+        if not champion_auc >= new_auc_pr:  # also true when the champion could not be scored (nan)
+            decision = f"promoted (held-out AUC-PR {new_auc_pr:.3f} vs champion {current.version} {champion_auc:.3f})"
+        else:
+            say(
+                f"kept champion {current.version}: its AUC-PR on the same rows is {champion_auc:.3f} >= {new_auc_pr:.3f}"
+            )
+            return f"not promoted (champion {current.version} {champion_auc:.3f} >= {new_auc_pr:.3f})"
+    registry.promote(version, decision)
+    return decision
+
+
+def _print_summary(metadata: dict[str, Any], winner: str) -> None:
+    lines = [
+        f"model {metadata['version']} ({winner}) {metadata['promotion']}",
+        f"held-out as-of dates {', '.join(metadata['split']['test'])}: "
+        f"{metadata['held_out'][winner]['rows']:,} user-dates, {metadata['held_out'][winner]['positives']:,} churners",
+        f"{'scorer':<32} {'AUC-PR':>7} {'AUC-ROC':>8} {'top-10% prec':>12} {'lift':>5} {'F1@thr':>7} {'Brier':>6}",
+    ]
+    for name, result in metadata["held_out"].items():
+        f1 = result.get("at_threshold", {}).get("f1", float("nan"))
+        brier = result.get("brier", float("nan"))
+        marker = " *" if name == winner else ""
+        lines.append(
+            f"{name + marker:<32} {result['auc_pr']:>7.3f} {result['auc_roc']:>8.3f} "
+            f"{result['top_decile']['precision']:>12.3f} {result['top_decile']['lift']:>5.2f} {f1:>7.3f} {brier:>6.3f}"
+        )
+    say("\n".join(lines))
+
+
+def train_command(promote_new: bool) -> int:
+    """CLI wrapper."""
+    train(promote_new)
+    return 0

@@ -1,0 +1,7 @@
+"""``python -m sparkify``: the same command as the ``sparkify`` console script."""
+
+import sys
+
+from sparkify.cli import main
+
+sys.exit(main())
