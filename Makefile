@@ -40,9 +40,10 @@ lint: setup
 	$(BIN)/ruff check sparkify ml expectations tests bench tools
 	$(BIN)/sqlfluff lint models macros tests/dbt  # snapshots/: the jinja templater has no snapshot tag
 
-## Every stage timed as its own process at SCALE=mini|medium|full; rewrites that scale's rows of BENCHMARKS.md.
+## Every stage timed as its own process at SCALE=mini|medium|full (REPEATS=n runs per stage, default
+## mini 2, full 1); rewrites that scale's rows of BENCHMARKS.md.
 bench: setup
-	$(BIN)/python -m bench.run --scale $(SCALE)
+	$(BIN)/python -m bench.run --scale $(SCALE) $(if $(REPEATS),--repeats $(REPEATS))
 
 ## Open the latest churn report in headless Chromium (installed from Debian when missing).
 report-check: setup
