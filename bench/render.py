@@ -58,7 +58,8 @@ def render_section(summary: dict[str, Any]) -> str:
         f"### {scale} (seed {summary['seed']}, {gib:.2f} GiB of log, {summary['repeats']} run(s) per stage, "
         f"measured {summary['measured_on']})",
         "",
-        f"Command: `make bench SCALE={scale}` (`python -m bench.run --scale {scale}`). Machine: {_machine()}.",
+        f"Command: `make bench SCALE={scale} REPEATS={summary['repeats']}` "
+        f"(`python -m bench.run --scale {scale} --repeats {summary['repeats']}`). Machine: {_machine()}.",
         "",
         "| stage | runs | median wall | min | max | median CPU | peak RSS |",
         "|---|---|---|---|---|---|---|",
