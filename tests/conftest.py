@@ -55,3 +55,20 @@ def real_rows() -> Path:
     if not REAL_ROWS.exists():
         pytest.fail(f"real rows not found at {REAL_ROWS}; the project expects ../shared beside it")
     return REAL_ROWS
+
+
+def build_generated_warehouse(scale: str, seed: int = 1) -> Path:
+    """Empty the test warehouse, generate a log at ``scale`` into the landing folder, ingest it, dbt build."""
+    from sparkify.cli import main
+    from sparkify.dbt_runner import run_dbt
+    from sparkify.ingest.command import run_ingest
+    from sparkify.runtime.spark import get_spark
+
+    spark = get_spark()
+    for schema in ("raw", "analytics", "snapshots"):
+        spark.sql(f"drop database if exists {schema} cascade")
+    landing = Path(os.environ["SPARKIFY_RAW_DIR"])
+    assert main(["generate", "--scale", scale, "--seed", str(seed), "--out", str(landing), "--quiet"]) == 0
+    run_ingest(landing)
+    assert run_dbt(["build"]) == 0, "dbt build failed (see output above)"
+    return landing

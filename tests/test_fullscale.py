@@ -6,26 +6,18 @@ dates; at mini scale about 50 churners per evaluation make that comparison noise
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from ml.train import train
-from sparkify.cli import main
-from sparkify.dbt_runner import run_dbt
-from sparkify.ingest.command import run_ingest
+from tests.conftest import build_generated_warehouse
 
 pytestmark = pytest.mark.fullscale
 
 
-def test_champion_beats_both_baselines_at_full_scale(spark, test_home: Path):
-    for schema in ("raw", "analytics", "snapshots"):
-        spark.sql(f"drop database if exists {schema} cascade")
-    landing = Path(os.environ["SPARKIFY_RAW_DIR"])
-    assert main(["generate", "--scale", "full", "--seed", "1", "--out", str(landing), "--quiet"]) == 0
-    run_ingest(landing)
-    assert run_dbt(["build"]) == 0
+def test_champion_beats_both_baselines_at_full_scale(test_home: Path):
+    build_generated_warehouse("full")
     metadata = train()
     held_out = metadata["held_out"]
     champion = held_out[metadata["family"]]

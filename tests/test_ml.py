@@ -28,6 +28,7 @@ from sparkify.dbt_runner import run_dbt
 from sparkify.ingest.command import run_ingest
 from sparkify.runtime.settings import PROJECT_ROOT
 from sparkify.runtime.spark import stop_spark
+from tests.conftest import build_generated_warehouse
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -35,16 +36,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @pytest.fixture(scope="module")
 def warehouse(test_home: Path):
     """A generated mini log (seed 1), ingested and built."""
-    from sparkify.runtime.spark import get_spark
-
-    spark = get_spark()
-    for schema in ("raw", "analytics", "snapshots"):
-        spark.sql(f"drop database if exists {schema} cascade")
-    landing = Path(os.environ["SPARKIFY_RAW_DIR"])
-    assert main(["generate", "--scale", "mini", "--seed", "1", "--out", str(landing), "--quiet"]) == 0
-    run_ingest(landing)
-    assert run_dbt(["build"]) == 0
-    return landing
+    return build_generated_warehouse("mini")
 
 
 def _scores_version(spark) -> int:
