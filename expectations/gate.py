@@ -13,7 +13,7 @@ from datetime import date
 from pyspark.sql import SparkSession
 
 from expectations.history import RESULTS_TABLE, latest_run_per_suite
-from expectations.suites import CRITICAL, SCORING_INPUT_SUITES, SUITES
+from expectations.suites import CRITICAL, SUITES
 from expectations.validate import data_docs_index, delta_table_version
 from sparkify.errors import CheckFailed
 from sparkify.progress import say
@@ -26,7 +26,7 @@ def check_gate(spark: SparkSession, as_of: date, skip: bool) -> str | None:
             f"WARNING: scoring {as_of} without the validation gate (--skip-validation); recorded in the scores"
         )
         return None
-    guarded = [spec for spec in SUITES if spec.name in SCORING_INPUT_SUITES]
+    guarded = [spec for spec in SUITES if spec.gates_scoring]
     latest = latest_run_per_suite(spark, [spec.name for spec in guarded])
     run_ids = set()
     for spec in guarded:

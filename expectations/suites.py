@@ -45,23 +45,34 @@ def _at_least_previous(previous: dict[str, float], name: str) -> int:
     return 1
 
 
+def _rows_not_fewer_than_previous(previous: dict[str, float], name: str, why: str) -> gxe.Expectation:
+    """Critical: the table's row count has not dropped below a share of the previous validated run's."""
+    return gxe.ExpectTableRowCountToBeBetween(
+        min_value=_at_least_previous(previous, name), severity=CRITICAL, meta=_meta(name, why)
+    )
+
+
+def _users_not_fewer_than_previous(previous: dict[str, float], why: str) -> gxe.Expectation:
+    """Critical: distinct users have not dropped below a share of the previous validated run's."""
+    name = "users_vs_previous_run"
+    return gxe.ExpectColumnUniqueValueCountToBeBetween(
+        column="user_id",
+        min_value=_at_least_previous(previous, name),
+        severity=CRITICAL,
+        meta=_meta(name, why),
+    )
+
+
 def _events_frame(spark: SparkSession) -> DataFrame:
     return spark.table(f"{ANALYTICS_SCHEMA}.stg_sparkify__events")
 
 
 def _events_expectations(previous: dict[str, float]) -> list[gxe.Expectation]:
     return [
-        gxe.ExpectTableRowCountToBeBetween(
-            min_value=_at_least_previous(previous, "rows_vs_previous_run"),
-            severity=CRITICAL,
-            meta=_meta("rows_vs_previous_run", "events only grow; losing > 20% at once is lost input"),
+        _rows_not_fewer_than_previous(
+            previous, "rows_vs_previous_run", "events only grow; losing > 20% at once is lost input"
         ),
-        gxe.ExpectColumnUniqueValueCountToBeBetween(
-            column="user_id",
-            min_value=_at_least_previous(previous, "users_vs_previous_run"),
-            severity=CRITICAL,
-            meta=_meta("users_vs_previous_run", "users only accumulate; losing > 20% is lost input"),
-        ),
+        _users_not_fewer_than_previous(previous, "users only accumulate; losing > 20% is lost input"),
         gxe.ExpectColumnValuesToNotBeNull(
             column="user_id",
             mostly=T.MIN_SHARE_WITH_USER,
@@ -132,11 +143,7 @@ def _daily_expectations(previous: dict[str, float]) -> list[gxe.Expectation]:
             severity=CRITICAL,
             meta=_meta("song_share_per_day", "NextSong is ~80% of a day's events"),
         ),
-        gxe.ExpectTableRowCountToBeBetween(
-            min_value=_at_least_previous(previous, "days_vs_previous_run"),
-            severity=CRITICAL,
-            meta=_meta("days_vs_previous_run", "days of log only accumulate"),
-        ),
+        _rows_not_fewer_than_previous(previous, "days_vs_previous_run", "days of log only accumulate"),
     ]
 
 
@@ -152,17 +159,8 @@ def _features_frame(spark: SparkSession) -> DataFrame:
 
 def _features_expectations(previous: dict[str, float]) -> list[gxe.Expectation]:
     checks: list[gxe.Expectation] = [
-        gxe.ExpectTableRowCountToBeBetween(
-            min_value=_at_least_previous(previous, "rows_vs_previous_run"),
-            severity=CRITICAL,
-            meta=_meta("rows_vs_previous_run", "user-dates only accumulate"),
-        ),
-        gxe.ExpectColumnUniqueValueCountToBeBetween(
-            column="user_id",
-            min_value=_at_least_previous(previous, "users_vs_previous_run"),
-            severity=CRITICAL,
-            meta=_meta("users_vs_previous_run", "a build that lost many users must not be scored"),
-        ),
+        _rows_not_fewer_than_previous(previous, "rows_vs_previous_run", "user-dates only accumulate"),
+        _users_not_fewer_than_previous(previous, "a build that lost many users must not be scored"),
         gxe.ExpectColumnValuesToBeBetween(
             column="minutes_per_song_28d",
             min_value=T.MINUTES_PER_SONG_28D[0],
@@ -247,10 +245,8 @@ def _training_expectations(previous: dict[str, float]) -> list[gxe.Expectation]:
             severity=CRITICAL,
             meta=_meta("enough_dates_for_a_time_split", "train, validation and test need a date each"),
         ),
-        gxe.ExpectTableRowCountToBeBetween(
-            min_value=_at_least_previous(previous, "rows_vs_previous_run"),
-            severity=CRITICAL,
-            meta=_meta("rows_vs_previous_run", "labelled user-dates only accumulate"),
+        _rows_not_fewer_than_previous(
+            previous, "rows_vs_previous_run", "labelled user-dates only accumulate"
         ),
         gxe.ExpectColumnValuesToNotBeNull(
             column="churned_within_horizon",

@@ -23,7 +23,7 @@ from expectations.suites import CRITICAL, SUITES, SuiteSpec
 from sparkify.errors import EXIT_CHECK_FAILED, EXIT_OK
 from sparkify.progress import say
 from sparkify.runtime.settings import lakehouse_dir
-from sparkify.runtime.spark import get_spark
+from sparkify.runtime.spark import delta_version, get_spark
 
 DATA_SOURCE = "warehouse"
 
@@ -65,9 +65,10 @@ def _data_source(context: Any) -> Any:
 
 
 def delta_table_version(spark: SparkSession, table: str) -> int | None:
+    """The table's Delta version, or None for a table that has none to pin (a view, a missing table)."""
     try:
-        return int(spark.sql(f"describe history {table} limit 1").first()["version"])
-    except Exception:  # not a Delta table (a view) or not there: nothing to pin
+        return delta_version(spark, table)
+    except Exception:
         return None
 
 

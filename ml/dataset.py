@@ -46,10 +46,6 @@ class FeatureSet:
     numeric: tuple[str, ...]
     categorical: tuple[str, ...]
 
-    @property
-    def all(self) -> tuple[str, ...]:
-        return (*self.numeric, *self.categorical)
-
 
 def feature_set(frame: DataFrame) -> FeatureSet:
     """Every column of the mart that is not a key, a date or a label; strings are categories."""

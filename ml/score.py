@@ -21,7 +21,7 @@ from sparkify.dbt_runner import run_dbt
 from sparkify.errors import CheckFailed, UsageError
 from sparkify.progress import say, step
 from sparkify.runtime.settings import ANALYTICS_SCHEMA
-from sparkify.runtime.spark import get_spark
+from sparkify.runtime.spark import delta_version, get_spark
 
 SCORES_TABLE = f"{ANALYTICS_SCHEMA}.churn_scores"
 RISK_MART = "mart_churn_risk"
@@ -100,7 +100,7 @@ def merge_scores(spark: SparkSession, scores: DataFrame, as_of: date, model_vers
         .whenNotMatchedBySourceDelete(condition=same_run)
         .execute()
     )
-    return int(spark.sql(f"describe history {SCORES_TABLE} limit 1").first()["version"])
+    return delta_version(spark, SCORES_TABLE)
 
 
 def score(as_of: date | None = None, skip_validation: bool = False) -> ScoreResult:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pyspark.ml import Pipeline, PipelineModel
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from ml import baselines, metrics, registry
@@ -39,7 +39,7 @@ from ml.predict import with_churn_probability
 from sparkify.errors import CheckFailed
 from sparkify.progress import say, step
 from sparkify.runtime.settings import raw_landing_dir
-from sparkify.runtime.spark import get_spark
+from sparkify.runtime.spark import delta_version, get_spark
 
 
 @dataclass(frozen=True)
@@ -105,10 +105,6 @@ def _rule_threshold(validation: pd.DataFrame) -> float:
     return metrics.best_f1_threshold(validation["label"].to_numpy(), baselines.rule_scores(validation))
 
 
-def _delta_version(spark: SparkSession, table: str) -> int:
-    return int(spark.sql(f"describe history {table} limit 1").first()["version"])
-
-
 def train(promote_new: bool = False) -> dict[str, Any]:
     """Train, evaluate, save a version, maybe promote it; returns the version's metadata."""
     spark = get_spark()
@@ -169,7 +165,7 @@ def train(promote_new: bool = False) -> dict[str, Any]:
         "horizon_days": horizon_days,
         "split": split.describe(),
         "training_table": TRAINING_TABLE,
-        "training_table_delta_version": _delta_version(spark, TRAINING_TABLE),
+        "training_table_delta_version": delta_version(spark, TRAINING_TABLE),
         "as_of_range": [min(dates).isoformat(), max(dates).isoformat()],
         "validation_auc_pr": {family: t.validation_auc_pr for family, t in tuned.items()},
         "held_out": {**held_out, **reference},

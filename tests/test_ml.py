@@ -27,7 +27,7 @@ from sparkify.cli import main
 from sparkify.dbt_runner import run_dbt
 from sparkify.ingest.command import run_ingest
 from sparkify.runtime.settings import PROJECT_ROOT
-from sparkify.runtime.spark import stop_spark
+from sparkify.runtime.spark import delta_version, stop_spark
 from tests.conftest import build_generated_warehouse
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -40,7 +40,7 @@ def warehouse(test_home: Path):
 
 
 def _scores_version(spark) -> int:
-    return int(spark.sql("describe history analytics.churn_scores limit 1").first()["version"])
+    return delta_version(spark, "analytics.churn_scores")
 
 
 def test_validate_passes_on_a_clean_log_and_records_every_result(warehouse, spark):

@@ -53,3 +53,8 @@ def stop_spark(timeout_s: float = 30.0) -> None:
         if process.stdin is not None:
             process.stdin.close()  # the gateway server exits when its stdin closes
         process.wait(timeout=timeout_s)
+
+
+def delta_version(spark: SparkSession, table: str) -> int:
+    """The latest Delta version of ``table``: what a model trained on, a validation checked, a merge wrote."""
+    return int(spark.sql(f"describe history {table} limit 1").first()["version"])
