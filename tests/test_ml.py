@@ -19,7 +19,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from expectations.suites import SUITES
-from expectations.validate import data_docs_index
+from expectations.validate import columns_read, data_docs_index
 from ml import registry
 from ml.report import render_report
 from ml.train import train
@@ -54,6 +54,20 @@ def test_validate_passes_on_a_clean_log_and_records_every_result(warehouse, spar
     ).collect()
     assert {r.suite for r in rows} >= {"stg_sparkify__events", "fct_user_features", "training_set"}
     assert all(r.success for r in rows if r.suite != "churn_scores")
+
+
+def test_each_suite_caches_exactly_the_columns_its_expectations_read():
+    # validate caches only these columns per suite: a column missing here would fail the suite.
+    expected = {
+        "stg_sparkify__events": ["user_id", "page", "song_length_s"],
+        "stg_sparkify__events_daily": ["thumbs_down_share", "song_share"],
+        "churn_scores": ["churn_probability", "user_id", "as_of_date", "model_version", "risk_decile"],
+    }
+    for spec in SUITES:
+        read = columns_read(spec.expectations({}))
+        if spec.name in expected:
+            assert sorted(read) == sorted(expected[spec.name]), spec.name
+        assert read, spec.name
 
 
 def test_champion_is_trained_on_a_purged_split_and_beats_the_base_rate(warehouse):

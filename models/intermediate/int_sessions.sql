@@ -20,31 +20,34 @@ events as (
 
 ),
 
-touched_sessions as (
+{% if is_incremental() %}
+    touched_sessions as (
 
-    select distinct
-        user_id,
-        session_id
-    from events
-    {% if is_incremental() %}
+        select distinct
+            user_id,
+            session_id
+        from events
         where {{ in_dates('event_date', new_dates) }}
-    {% endif %}
 
-),
+    ),
+{% endif %}
 
+{#- A full build reads every event once; an incremental one only the sessions new batches touched. #}
 session_events as (
 
     select events.*
     from events
-    inner join touched_sessions
-        on
-            events.user_id = touched_sessions.user_id
-            and events.session_id = touched_sessions.session_id
-    {% if is_incremental() and new_dates | length > 0 %}
-        where
-            events.event_date between
-            date_sub(date'{{ new_dates | min }}', {{ var('session_span_days') }})
-            and date_add(date'{{ new_dates | max }}', {{ var('session_span_days') }})
+    {% if is_incremental() %}
+        inner join touched_sessions
+            on
+                events.user_id = touched_sessions.user_id
+                and events.session_id = touched_sessions.session_id
+        {% if new_dates | length > 0 %}
+            where
+                events.event_date between
+                date_sub(date'{{ new_dates | min }}', {{ var('session_span_days') }})
+                and date_add(date'{{ new_dates | max }}', {{ var('session_span_days') }})
+        {% endif %}
     {% endif %}
 
 ),

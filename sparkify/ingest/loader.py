@@ -47,7 +47,12 @@ class IngestResult:
 def ensure_tables(spark: SparkSession) -> None:
     """Create the raw schema and its Delta tables if they do not exist."""
     spark.sql(f"create database if not exists {RAW_SCHEMA}")
-    spark.sql(f"create table if not exists {EVENTS_TABLE} ({EVENTS_DDL}) using delta")
+    # File statistics only on the columns reads filter by (the new batches, a file's rows, time): Delta
+    # otherwise computes min/max/nulls of every column of every file, a sixth of a full load's write time.
+    spark.sql(
+        f"create table if not exists {EVENTS_TABLE} ({EVENTS_DDL}) using delta"
+        " tblproperties ('delta.dataSkippingStatsColumns' = '_batch_id,_source_file,ts,userId')"
+    )
     spark.sql(f"create table if not exists {REJECTED_TABLE} ({REJECTED_DDL}) using delta")
     spark.sql(f"create table if not exists {LEDGER_TABLE} ({LEDGER_DDL}) using delta")
 

@@ -5,6 +5,9 @@
         unique_key=['event_date', 'event_id'],
         partition_by=['event_date'],
         on_schema_change='fail',
+        tblproperties={
+            'delta.dataSkippingStatsColumns': 'user_id,session_id,event_ts,page,batch_id',
+        },
     )
 }}
 
