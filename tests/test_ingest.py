@@ -27,6 +27,14 @@ EXPECTED_REASON = {
 KEPT_KINDS = {"duplicate_event", "late_event", "placeholder_user_id"}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def empty_raw_schema(test_home: Path) -> None:
+    """Start the module from an empty raw layer: its tests read the ledger, which other modules fill."""
+    from sparkify.runtime.spark import get_spark
+
+    get_spark().sql("drop database if exists raw cascade")
+
+
 def _batch_rows(spark, table: str, source_glob: str):
     return spark.table(table).where(F.col("_source_file").like(source_glob))
 
