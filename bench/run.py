@@ -140,7 +140,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=sorted(SCALES), default="mini")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--repeats", type=int, help="runs per stage (default: mini 3, medium 2, full 1)")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        help="runs per stage (default: "
+        + ", ".join(f"{scale} {n}" for scale, n in DEFAULT_REPEATS.items())
+        + ")",
+    )
     parser.add_argument(
         "--stages",
         default=",".join(PIPELINE_STAGES),
