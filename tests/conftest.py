@@ -57,6 +57,15 @@ def real_rows() -> Path:
     return REAL_ROWS
 
 
+PIPELINE_SCHEMAS = ("raw", "analytics", "snapshots")
+
+
+def drop_schemas(spark, schemas: tuple[str, ...] = PIPELINE_SCHEMAS) -> None:
+    """Drop the schemas the pipeline writes (all by default), so a scenario starts from nothing."""
+    for schema in schemas:
+        spark.sql(f"drop database if exists {schema} cascade")
+
+
 def build_generated_warehouse(scale: str, seed: int = 1) -> Path:
     """Empty the test warehouse, generate a log at ``scale`` into the landing folder, ingest it, dbt build."""
     from sparkify.cli import main
@@ -64,9 +73,7 @@ def build_generated_warehouse(scale: str, seed: int = 1) -> Path:
     from sparkify.ingest.command import run_ingest
     from sparkify.runtime.spark import get_spark
 
-    spark = get_spark()
-    for schema in ("raw", "analytics", "snapshots"):
-        spark.sql(f"drop database if exists {schema} cascade")
+    drop_schemas(get_spark())
     landing = Path(os.environ["SPARKIFY_RAW_DIR"])
     assert main(["generate", "--scale", scale, "--seed", str(seed), "--out", str(landing), "--quiet"]) == 0
     run_ingest(landing)

@@ -12,6 +12,7 @@ from pyspark.sql import functions as F
 from sparkify.cli import main
 from sparkify.ingest.command import run_ingest
 from sparkify.ingest.loader import EVENTS_TABLE, LEDGER_TABLE, REJECTED_TABLE
+from tests.conftest import drop_schemas
 
 # What ingestion must do with each injected fault (the rest is the warehouse's job: duplicates
 # are removed in staging, late events are kept, the placeholder userId is "no user" in staging).
@@ -32,7 +33,7 @@ def empty_raw_schema(test_home: Path) -> None:
     """Start the module from an empty raw layer: its tests read the ledger, which other modules fill."""
     from sparkify.runtime.spark import get_spark
 
-    get_spark().sql("drop database if exists raw cascade")
+    drop_schemas(get_spark(), ("raw",))
 
 
 def _batch_rows(spark, table: str, source_glob: str):

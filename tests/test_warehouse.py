@@ -12,6 +12,7 @@ from pyspark.sql import functions as F
 from sparkify.cli import main
 from sparkify.dbt_runner import run_dbt
 from sparkify.ingest.command import run_ingest
+from tests.conftest import drop_schemas
 
 # A small population over 36 days with a short spine: as-of dates 10-15, 10-22, 10-29, ...
 SMALL_VARS = json.dumps({"min_history_days": 14, "as_of_cadence_days": 7, "label_horizon_days": 7})
@@ -25,8 +26,7 @@ ANALYTICS_TABLES = (
 @pytest.fixture
 def empty_warehouse(spark):
     """Drop every schema the pipeline writes, so a scenario starts from nothing."""
-    for schema in ("raw", "analytics", "snapshots"):
-        spark.sql(f"drop database if exists {schema} cascade")
+    drop_schemas(spark)
     return spark
 
 
