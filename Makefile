@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 JARS_STAMP := .jars/.resolved
 SCALE ?= mini
 
-.PHONY: setup demo test test-all lint bench report-check clean clean-lakehouse
+.PHONY: setup demo test test-unit test-all lint bench report-check clean clean-lakehouse
 
 setup: $(STAMP) $(JARS_STAMP)
 
@@ -33,11 +33,17 @@ demo: setup
 test: setup
 	$(BIN)/pytest -m "not fullscale"
 
+## Fast unit tests of the pure Python modules (no Spark, no JVM): seconds.
+test-unit: setup
+	$(BIN)/pytest tests/unit
+
 test-all: setup
 	$(BIN)/pytest
 
+## ruff, the import contract of the layers (pyproject.toml [tool.importlinter]) and sqlfluff.
 lint: setup
 	$(BIN)/ruff check sparkify ml expectations tests bench tools
+	$(BIN)/lint-imports
 	$(BIN)/sqlfluff lint models macros tests/dbt  # snapshots/: the jinja templater has no snapshot tag
 
 ## Every stage timed as its own process at SCALE=mini|medium|full (REPEATS=n runs per stage, default

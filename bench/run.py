@@ -21,7 +21,7 @@ from pathlib import Path
 from bench.measure import Measurement, measure
 from bench.render import render_section, replace_section
 from sparkify.generator.scales import SCALES
-from sparkify.runtime.settings import PROJECT_ROOT
+from sparkify.runtime.settings import project_dir
 
 PIPELINE_STAGES = ("ingest", "build", "validate", "train", "score", "report")
 INCREMENTAL_STAGES = ("ingest", "build", "validate", "score")
@@ -29,7 +29,7 @@ DEFAULT_REPEATS = {"mini": 2, "medium": 2, "full": 1}
 
 
 def _sparkify(*args: str) -> list[str]:
-    return [sys.executable, "-m", "sparkify", *args]
+    return [sys.executable, "-m", "sparkify.app", *args]
 
 
 STAGE_COMMANDS: dict[str, list[str]] = {
@@ -64,7 +64,7 @@ class Bench:
             # dbt's target/ and logs/ per benchmark, so a benchmark never shares them with a developer's run.
             "DBT_TARGET_PATH": str(work / "dbt-target"),
             "DBT_LOG_PATH": str(work / "dbt-logs"),
-            "PYTHONPATH": str(PROJECT_ROOT),
+            "PYTHONPATH": str(project_dir()),
         }
 
     def _record(self, into: dict[str, list[Measurement]], stage: str, command: list[str]) -> Measurement:
@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(stages) - set(PIPELINE_STAGES)
     if unknown:
         parser.error(f"unknown stages: {', '.join(sorted(unknown))}")
-    work = (args.work or PROJECT_ROOT / "lakehouse" / "bench" / args.scale).absolute()
+    work = (args.work or project_dir() / "lakehouse" / "bench" / args.scale).absolute()
     shutil.rmtree(work, ignore_errors=True)
     bench = Bench(args.scale, args.seed, args.repeats or DEFAULT_REPEATS[args.scale], stages, work)
     bench.run()
@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     section = render_section(summary)
     print(section)
     if not args.no_write:
-        replace_section(PROJECT_ROOT / "BENCHMARKS.md", args.scale, section)
+        replace_section(project_dir() / "BENCHMARKS.md", args.scale, section)
         print(
             f"[bench] BENCHMARKS.md: {args.scale} section rewritten; raw figures in {work / 'results.json'}"
         )

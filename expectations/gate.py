@@ -12,11 +12,11 @@ from datetime import date
 
 from pyspark.sql import SparkSession
 
-from expectations.history import RESULTS_TABLE, latest_run_per_suite
-from expectations.suites import CRITICAL, SUITES
-from expectations.validate import data_docs_index, delta_table_version
-from sparkify.errors import CheckFailed
-from sparkify.progress import say
+from sparkify.expectations.history import RESULTS_TABLE, latest_run_per_suite
+from sparkify.expectations.suites import CRITICAL, SUITES
+from sparkify.expectations.validate import data_docs_index, delta_table_version
+from sparkify.runtime.errors import CheckFailed
+from sparkify.runtime.progress import say
 
 
 def check_gate(spark: SparkSession, as_of: date, skip: bool) -> str | None:

@@ -16,7 +16,7 @@ import great_expectations.expectations as gxe
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from expectations import thresholds as T
+from sparkify.expectations import thresholds as T
 from sparkify.runtime.settings import ANALYTICS_SCHEMA
 
 CRITICAL, WARNING = "critical", "warning"
@@ -148,12 +148,15 @@ def _daily_expectations(previous: dict[str, float]) -> list[gxe.Expectation]:
 
 
 def _features_frame(spark: SparkSession) -> DataFrame:
+    """The features, plus the names of any feature that is negative on a row (null when none)."""
     features = spark.table(f"{ANALYTICS_SCHEMA}.fct_user_features")
+    negative = F.concat_ws(",", *[F.when(F.col(name) < 0, F.lit(name)) for name in T.NON_NEGATIVE_FEATURES])
     return features.select(
         "*",
         F.when(F.col("songs_28d") >= 20, F.col("listening_hours_28d") * 60 / F.col("songs_28d")).alias(
             "minutes_per_song_28d"
         ),
+        F.nullif(negative, F.lit("")).alias("negative_features"),
     )
 
 
@@ -207,20 +210,30 @@ def _features_expectations(previous: dict[str, float]) -> list[gxe.Expectation]:
                 meta=_meta(f"{column}_is_a_share", "a share lies in [0, 1]"),
             )
         )
-    for column in T.COUNT_FEATURES:
-        checks.append(
-            gxe.ExpectColumnMinToBeBetween(
-                column=column,
-                min_value=0,
-                severity=CRITICAL,
-                meta=_meta(f"{column}_not_negative", "a count is never negative"),
-            )
+    checks.append(
+        gxe.ExpectColumnValuesToBeNull(
+            column="negative_features",
+            severity=CRITICAL,
+            meta=_meta(
+                "activity_features_not_negative",
+                "counts, durations, rates and trends of activity are never negative; the unexpected "
+                "values name the columns that are",
+            ),
         )
+    )
+    checks.append(
+        gxe.ExpectColumnValuesToBeBetween(
+            column="days_since_last_activity",
+            min_value=1,
+            severity=CRITICAL,
+            meta=_meta("recency_at_least_a_day", "features read days strictly before the as-of date"),
+        )
+    )
     return checks
 
 
 def _training_frame(spark: SparkSession) -> DataFrame:
-    training = spark.table(f"{ANALYTICS_SCHEMA}.training_set")
+    training = spark.table(f"{ANALYTICS_SCHEMA}.fct_training_set")
     return training.select("*", F.col("churned_within_horizon").cast("int").alias("churn_label"))
 
 
@@ -339,7 +352,11 @@ SUITES: tuple[SuiteSpec, ...] = (
         True,
     ),
     SuiteSpec(
-        "training_set", f"{ANALYTICS_SCHEMA}.training_set", _training_frame, _training_expectations, False
+        "fct_training_set",
+        f"{ANALYTICS_SCHEMA}.fct_training_set",
+        _training_frame,
+        _training_expectations,
+        False,
     ),
     SuiteSpec(
         "churn_scores",

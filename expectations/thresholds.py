@@ -42,15 +42,38 @@ SHARE_FEATURES = (
     "thumbs_down_share_to_date",
     "paid_share_28d",
 )
-COUNT_FEATURES = (
-    "songs_7d",
-    "songs_28d",
-    "sessions_28d",
-    "thumbs_up_28d",
-    "thumbs_down_28d",
-    "roll_advert_28d",
-    "errors_28d",
-    "help_28d",
+# Counts, durations, rates and trends of activity cannot be negative: one check over all of them
+# (the dbt tests keep to structure: keys, nulls, relationships, accepted values).
+NON_NEGATIVE_FEATURES = tuple(
+    [f"{name}_{days}d" for name in ("songs", "sessions", "active_days") for days in (7, 14, 28)]
+    + [f"{name}_to_date" for name in ("songs", "sessions", "active_days", "level_changes", "downgrades")]
+    + [
+        f"{name}_{days}d"
+        for name in (
+            "listening_hours",
+            "distinct_artists",
+            "songs_per_session",
+            "avg_session_minutes",
+            "thumbs_up",
+            "thumbs_down",
+            "roll_advert",
+            "roll_advert_per_song",
+            "errors",
+            "help",
+            "downgrade_page",
+        )
+        for days in (7, 28)
+    ]
+    + [
+        "help_per_song_7d",
+        "thumbs_up_per_song_28d",
+        "add_to_playlist_28d",
+        "add_friend_28d",
+        "settings_28d",
+        "upgrade_page_28d",
+        "tenure_days",
+    ]
+    + [f"{name}_trend_7d_vs_prior_21d" for name in ("songs", "sessions", "thumbs_down", "roll_advert")]
 )
 # Listening time must agree with the song count: the mean song is about 4.1 minutes, so the
 # minutes per song over 28 days of a user with >= 20 songs sits well inside [2, 8].
@@ -62,7 +85,7 @@ MIN_SHARE_WITH_RECENCY = 1.0
 # [50, 2000] means the windows are wrong (a day instead of 28, or no window at all).
 SONGS_28D_MEDIAN = (50.0, 2_000.0)
 
-# --- training_set ---------------------------------------------------------------------------------
+# --- fct_training_set ---------------------------------------------------------------------------------
 # Share of user-dates that cancel within the 7-day horizon: 3-5% on the generated logs (about 3.5%
 # in the real mini log: 52 cancellations over 63 days among about 190 active users). Below 1% the
 # labels are lost; above 35% the horizon or the churn page is wrong.

@@ -20,10 +20,15 @@ from great_expectations import expectations as gxe
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
-from expectations.history import ResultRow, append_results, ensure_results_table, previous_observations
-from expectations.suites import CRITICAL, SUITES, SuiteSpec
-from sparkify.errors import EXIT_CHECK_FAILED, EXIT_OK
-from sparkify.progress import say
+from sparkify.expectations.history import (
+    ResultRow,
+    append_results,
+    ensure_results_table,
+    previous_observations,
+)
+from sparkify.expectations.suites import CRITICAL, SUITES, SuiteSpec
+from sparkify.runtime.errors import EXIT_CHECK_FAILED, EXIT_OK
+from sparkify.runtime.progress import say
 from sparkify.runtime.settings import lakehouse_dir
 from sparkify.runtime.spark import delta_version, get_spark
 

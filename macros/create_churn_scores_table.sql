@@ -1,5 +1,5 @@
 {#- The scores table is written by the scoring job (ml/score.py) and read here as a source. Its DDL
-    lives in this one macro: `dbt build` runs it on start (so mart_churn_risk builds before the
+    lives in this one macro: `dbt build` runs it on start (so fct_churn_risk builds before the
     first scoring run) and the scoring job runs it when the table is missing. -#}
 {% macro create_churn_scores_table() %}
     {% set ddl %}

@@ -1,7 +1,8 @@
 {#-
     Window aggregates over int_user_daily_activity joined to a (user, as_of_date) spine, where the
     join already keeps only activity_date < as_of_date. A window of N days is
-    [as_of_date - N, as_of_date - 1]; omit days for "to date".
+    [as_of_date - N, as_of_date - 1]; omit days for "to date". Each returns its feature's final
+    type (counts bigint), so a feature is named once, where it is computed.
 -#}
 {% macro in_window(days, activity='activity', spine='spine') -%}
     {%- if days is none -%}
@@ -11,20 +12,22 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro window_sum(column, days=none, activity='activity', spine='spine') -%}
-    coalesce(sum(case when {{ in_window(days, activity, spine) }} then {{ activity }}.{{ column }} end), 0)
+{% macro window_sum(column, days=none, type='bigint', activity='activity', spine='spine') -%}
+    cast(coalesce(sum(case when {{ in_window(days, activity, spine) }} then {{ activity }}.{{ column }} end), 0) as {{ type }})
 {%- endmacro %}
 
 {% macro window_count_days(days=none, activity='activity', spine='spine') -%}
-    count(case when {{ in_window(days, activity, spine) }} then {{ activity }}.activity_date end)
+    cast(count(case when {{ in_window(days, activity, spine) }} then {{ activity }}.activity_date end) as bigint)
 {%- endmacro %}
 
 {% macro window_distinct_artists(days=none, activity='activity', spine='spine') -%}
-    coalesce(
-        hll_sketch_estimate(
-            hll_union_agg(case when {{ in_window(days, activity, spine) }} then {{ activity }}.artist_sketch end, true)
-        ),
-        0
+    cast(
+        coalesce(
+            hll_sketch_estimate(
+                hll_union_agg(case when {{ in_window(days, activity, spine) }} then {{ activity }}.artist_sketch end, true)
+            ),
+            0
+        ) as bigint
     )
 {%- endmacro %}
 

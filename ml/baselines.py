@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from datetime import date
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
-from ml.dataset import RULE_FEATURE
+from sparkify.ml.dataset import RULE_FEATURE
 
 
 def base_rate_scores(rows: pd.DataFrame, train_base_rate: float) -> np.ndarray:
@@ -20,22 +21,28 @@ def rule_scores(rows: pd.DataFrame) -> np.ndarray:
     return -rows[RULE_FEATURE].fillna(0).to_numpy(dtype=float)
 
 
-def oracle_scores(rows: pd.DataFrame, landing: Path, horizon_days: int) -> np.ndarray | None:
-    """The generator's own churn probability given each user's latent state, when the log was generated.
+class Oracle(Protocol):
+    """A churn probability that knows each user's latent state: an evaluation input, not a feature.
 
-    This is the ceiling no model can reach from the log alone: it knows the hazard the simulator
-    used. Returns None for logs without ground truth (real data) or with users it does not know.
+    Generated logs bring one (the generator's ground truth); real logs have none. The caller (the
+    application layer) builds it and hands it to training, so ml/ never reads the landing folder.
     """
-    if not (landing / "_ground_truth" / "users.csv").exists():
-        return None
-    from sparkify.generator.truth import load_ground_truth
 
-    truth = load_ground_truth(landing)
-    if not set(rows["user_id"]).issubset(truth.users):
+    def knows(self, user_id: str) -> bool: ...
+
+    def oracle_probability(self, user_id: str, as_of: date, horizon_days: int) -> float: ...
+
+
+def oracle_scores(rows: pd.DataFrame, oracle: Oracle | None, horizon_days: int) -> np.ndarray | None:
+    """The oracle's probability for each row, or None without an oracle or when it lacks a user.
+
+    This is the ceiling no model can reach from the log alone: it knows the hazard the simulator used.
+    """
+    if oracle is None or not all(oracle.knows(user) for user in set(rows["user_id"])):
         return None
     return np.array(
         [
-            truth.oracle_probability(user, as_of, horizon_days)
+            oracle.oracle_probability(user, as_of, horizon_days)
             for user, as_of in zip(rows["user_id"], rows["as_of_date"], strict=True)
         ]
     )

@@ -15,10 +15,10 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from sparkify.errors import CheckFailed
+from sparkify.runtime.errors import CheckFailed
 from sparkify.runtime.settings import ANALYTICS_SCHEMA
 
-TRAINING_TABLE = f"{ANALYTICS_SCHEMA}.training_set"
+TRAINING_TABLE = f"{ANALYTICS_SCHEMA}.fct_training_set"
 FEATURES_TABLE = f"{ANALYTICS_SCHEMA}.fct_user_features"
 LABEL = "churned_within_horizon"
 KEYS = ("user_id", "as_of_date")

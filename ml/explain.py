@@ -12,7 +12,7 @@ from pyspark.ml import PipelineModel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from ml.predict import with_churn_probability
+from sparkify.ml.predict import with_churn_probability
 
 TOP_FEATURES_TRIED = 8
 FACTORS_KEPT = 3

@@ -16,7 +16,7 @@ from pyspark.ml import Pipeline
 from pyspark.ml.classification import GBTClassifier, LogisticRegression, RandomForestClassifier
 from pyspark.ml.feature import Imputer, OneHotEncoder, StandardScaler, StringIndexer, VectorAssembler
 
-from ml.dataset import FeatureSet
+from sparkify.ml.dataset import FeatureSet
 
 SEED = 7
 

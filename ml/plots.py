@@ -36,7 +36,7 @@ def churn_rate_bars(frame: pd.DataFrame, title: str) -> str:
     return _data_uri(figure)
 
 
-def weekly_activity(frame: pd.DataFrame, measures: tuple[str, ...]) -> str:
+def weekly_activity(frame: pd.DataFrame, measures: list[str]) -> str:
     figure, axes = plt.subplots(2, 3, figsize=(10, 5.4), sharex=True)
     for axis, measure in zip(axes.flat, measures, strict=False):
         for cohort, colour in (("churners", CHURN_COLOUR), ("stayers", STAY_COLOUR)):

@@ -18,9 +18,9 @@ from typing import Any
 
 from pyspark.ml import PipelineModel
 
-from sparkify import __version__
-from sparkify.errors import UsageError
-from sparkify.runtime.settings import PROJECT_ROOT, lakehouse_dir
+from sparkify.runtime.errors import UsageError
+from sparkify.runtime.settings import lakehouse_dir, project_dir
+from sparkify.runtime.version import __version__
 
 
 def models_root() -> Path:
@@ -36,7 +36,7 @@ def new_version() -> str:
 
 def _git(*args: str) -> str:
     return subprocess.run(
-        ["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+        ["git", *args], cwd=project_dir(), capture_output=True, text=True, check=True
     ).stdout.strip()
 
 

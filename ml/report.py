@@ -7,8 +7,8 @@ from pathlib import Path
 
 import jinja2
 
-from ml import plots, registry, report_data
-from sparkify.progress import say, step
+from sparkify.ml import plots, registry, report_data
+from sparkify.runtime.progress import say, step
 from sparkify.runtime.settings import lakehouse_dir
 from sparkify.runtime.spark import get_spark
 
@@ -39,7 +39,7 @@ def render_report() -> Path:
             (f"churn rate by {name}", plots.churn_rate_bars(frame, f"Churn rate by {name.replace('_', ' ')}"))
             for name, frame in rates.items()
         ],
-        "weekly_plot": plots.weekly_activity(weekly, report_data.ACTIVITY_MEASURES),
+        "weekly_plot": plots.weekly_activity(weekly, report_data.activity_measures(weekly)),
         "model": model,
         "scores_summary": None,
     }

@@ -1,6 +1,7 @@
-"""``sparkify score``: the scheduled job that scores every active user and MERGEs into ``analytics.churn_scores``.
+"""Scoring: every active user at an as-of date with the champion, MERGEd into ``analytics.churn_scores``.
 
-Idempotent: the merge key is (user_id, as_of_date, model_version), and rows of the same date and
+The scheduled job around it (the validation gate before, the analysts' mart after) is composed in
+``sparkify.app.jobs``; this module only scores and writes. Idempotent: the merge key is (user_id, as_of_date, model_version), and rows of the same date and
 model that are no longer scored are deleted in the same MERGE, so a rerun replaces, never adds.
 Delta commits the MERGE atomically: a job killed half-way leaves the previous version intact.
 """
@@ -14,17 +15,15 @@ from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from ml import registry
-from ml.dataset import FEATURES_TABLE
-from ml.explain import risk_factors
-from sparkify.dbt_runner import run_dbt
-from sparkify.errors import CheckFailed, UsageError
-from sparkify.progress import say, step
+from sparkify.ml import registry
+from sparkify.ml.dataset import FEATURES_TABLE
+from sparkify.ml.explain import risk_factors
+from sparkify.runtime.errors import CheckFailed, UsageError
+from sparkify.runtime.progress import say, step
 from sparkify.runtime.settings import ANALYTICS_SCHEMA
 from sparkify.runtime.spark import delta_version, get_spark
 
 SCORES_TABLE = f"{ANALYTICS_SCHEMA}.churn_scores"
-RISK_MART = "mart_churn_risk"
 
 
 @dataclass(frozen=True)
@@ -40,16 +39,6 @@ def latest_as_of(spark: SparkSession) -> date:
     if latest is None:
         raise CheckFailed(f"{FEATURES_TABLE} is empty: run `sparkify build` first")
     return latest
-
-
-def ensure_scores_table(spark: SparkSession) -> None:
-    """The table's DDL lives in one place, the dbt macro that ``dbt build`` also runs on start."""
-    created = (
-        spark.catalog.tableExists(SCORES_TABLE)
-        or run_dbt(["run-operation", "create_churn_scores_table"]) == 0
-    )
-    if not created:
-        raise CheckFailed(f"could not create {SCORES_TABLE} (dbt run-operation create_churn_scores_table)")
 
 
 def scored_rows(
@@ -103,17 +92,22 @@ def merge_scores(spark: SparkSession, scores: DataFrame, as_of: date, model_vers
     return delta_version(spark, SCORES_TABLE)
 
 
-def score(as_of: date | None = None, skip_validation: bool = False) -> ScoreResult:
-    """Gate, score, merge, refresh the analysts' mart; print one summary line."""
-    from expectations.gate import check_gate
-
-    spark = get_spark()
-    as_of = as_of or latest_as_of(spark)
+def champion_or_fail() -> registry.RegisteredModel:
+    """The model the job scores with; a clear usage error before any work when there is none."""
     champion = registry.champion()
     if champion is None:
         raise UsageError("no champion model: run `sparkify train` first")
-    validation_run_id = check_gate(spark, as_of, skip_validation)
-    ensure_scores_table(spark)
+    return champion
+
+
+def score(
+    as_of: date,
+    champion: registry.RegisteredModel,
+    validation_run_id: str | None,
+    skip_validation: bool,
+) -> ScoreResult:
+    """Score every user in the feature mart at ``as_of``, merge, print one summary line."""
+    spark = get_spark()
     with step(f"score users at {as_of} with model {champion.version}"):
         scores = scored_rows(spark, champion, as_of, validation_run_id, skip_validation).cache()
         users = scores.count()
@@ -121,18 +115,9 @@ def score(as_of: date | None = None, skip_validation: bool = False) -> ScoreResu
         deciles = [row["n"] for row in scores.groupBy("risk_decile").agg(F.count("*").alias("n")).collect()]
         mean_p = scores.select(F.avg("churn_probability")).first()[0]
         scores.unpersist()
-    with step(f"refresh analytics.{RISK_MART}"):
-        if run_dbt(["build", "--select", RISK_MART]) != 0:
-            raise CheckFailed(f"dbt build --select {RISK_MART} failed after scoring")
     say(
         f"score: {users:,} users at {as_of} with model {champion.version} -> {SCORES_TABLE} "
         f"(Delta version {version}); mean churn probability {mean_p:.3f}; decile sizes {min(deciles)}-{max(deciles)}"
         + ("; validation SKIPPED (--skip-validation)" if skip_validation else "")
     )
     return ScoreResult(as_of, champion.version, users, version)
-
-
-def score_command(as_of: date | None, skip_validation: bool) -> int:
-    """CLI wrapper."""
-    score(as_of, skip_validation)
-    return 0

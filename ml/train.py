@@ -20,8 +20,8 @@ from pyspark.ml import Pipeline, PipelineModel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from ml import baselines, metrics, registry
-from ml.dataset import (
+from sparkify.ml import baselines, metrics, registry
+from sparkify.ml.dataset import (
     KEYS,
     LABEL,
     RULE_FEATURE,
@@ -33,12 +33,11 @@ from ml.dataset import (
     rows_at,
     with_label_and_weight,
 )
-from ml.importance import feature_importances
-from ml.pipelines import Candidate, build_pipeline, candidates
-from ml.predict import with_churn_probability
-from sparkify.errors import CheckFailed
-from sparkify.progress import say, step
-from sparkify.runtime.settings import raw_landing_dir
+from sparkify.ml.importance import feature_importances
+from sparkify.ml.pipelines import Candidate, build_pipeline, candidates
+from sparkify.ml.predict import with_churn_probability
+from sparkify.runtime.errors import CheckFailed
+from sparkify.runtime.progress import say, step
 from sparkify.runtime.spark import delta_version, get_spark
 
 
@@ -105,8 +104,12 @@ def _rule_threshold(validation: pd.DataFrame) -> float:
     return metrics.best_f1_threshold(validation["label"].to_numpy(), baselines.rule_scores(validation))
 
 
-def train(promote_new: bool = False) -> dict[str, Any]:
-    """Train, evaluate, save a version, maybe promote it; returns the version's metadata."""
+def train(promote_new: bool = False, oracle: baselines.Oracle | None = None) -> dict[str, Any]:
+    """Train, evaluate, save a version, maybe promote it; returns the version's metadata.
+
+    ``oracle``: the generator's latent-state probability for generated logs, reported beside the
+    models as the ceiling (an evaluation input; None for real logs).
+    """
     spark = get_spark()
     table = spark.table(TRAINING_TABLE).cache()
     dates = [row["as_of_date"] for row in table.select("as_of_date").distinct().collect()]
@@ -147,7 +150,7 @@ def train(promote_new: bool = False) -> dict[str, Any]:
     }
     curves["base_rate"] = _curves(labels, base)
     curves[f"rule_fewest_{RULE_FEATURE}"] = _curves(labels, rule)
-    oracle = baselines.oracle_scores(test_frame, raw_landing_dir(), horizon_days)
+    oracle = baselines.oracle_scores(test_frame, oracle, horizon_days)
     if oracle is not None:
         reference["oracle"] = metrics.evaluate(labels, oracle, 0.5, probabilities=True)
         curves["oracle"] = _curves(labels, oracle)
@@ -238,9 +241,3 @@ def _print_summary(metadata: dict[str, Any], winner: str) -> None:
             f"{result['top_decile']['precision']:>12.3f} {result['top_decile']['lift']:>5.2f} {f1:>7.3f} {brier:>6.3f}"
         )
     say("\n".join(lines))
-
-
-def train_command(promote_new: bool) -> int:
-    """CLI wrapper."""
-    train(promote_new)
-    return 0

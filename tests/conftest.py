@@ -68,9 +68,9 @@ def drop_schemas(spark, schemas: tuple[str, ...] = PIPELINE_SCHEMAS) -> None:
 
 def build_generated_warehouse(scale: str, seed: int = 1) -> Path:
     """Empty the test warehouse, generate a log at ``scale`` into the landing folder, ingest it, dbt build."""
-    from sparkify.cli import main
-    from sparkify.dbt_runner import run_dbt
+    from sparkify.app.cli import main
     from sparkify.ingest.command import run_ingest
+    from sparkify.runtime.dbt import run_dbt
     from sparkify.runtime.spark import get_spark
 
     drop_schemas(get_spark())

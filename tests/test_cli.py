@@ -10,16 +10,16 @@ import time
 
 import pytest
 
-from sparkify.cli import main, parse_arguments
+from sparkify.app.cli import main, parse_arguments
 from sparkify.runtime.lock import metastore_lock
-from sparkify.runtime.settings import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT
 
 SUBCOMMANDS = ("generate", "ingest", "build", "validate", "train", "score", "report", "sql", "run")
 
 
 def _sparkify(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "sparkify.cli", *args],
+        [sys.executable, "-m", "sparkify.app", *args],
         capture_output=True,
         text=True,
         timeout=timeout,

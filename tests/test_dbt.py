@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sparkify.runtime.settings import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -47,5 +47,5 @@ def test_plain_dbt_build_from_the_project_root_uses_delta(real_rows: Path, test_
     assert docs.returncode == 0, docs.stdout[-3000:]
     catalog = json.loads((PROJECT_ROOT / "target" / "catalog.json").read_text())
     documented = {node["metadata"]["name"] for node in catalog["nodes"].values()}
-    assert {"fct_user_features", "churn_labels", "training_set", "dim_users"} <= documented
+    assert {"fct_user_features", "fct_churn_labels", "fct_training_set", "dim_users"} <= documented
     assert not (PROJECT_ROOT / "metastore_db").exists() and not (PROJECT_ROOT / "spark-warehouse").exists()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ml.train import train
+from sparkify.app.jobs import train_job as train
 from tests.conftest import build_generated_warehouse
 
 pytestmark = pytest.mark.fullscale

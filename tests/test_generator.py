@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sparkify.cli import main
+from sparkify.app.cli import main
 from sparkify.generator.corrupt import FAULT_KINDS
 from sparkify.generator.stats import compare_to_real_mini, format_checks, log_statistics
 from sparkify.generator.truth import load_ground_truth

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pyspark.sql import functions as F
 
-from sparkify.cli import main
+from sparkify.app.cli import main
 from sparkify.ingest.command import run_ingest
 from sparkify.ingest.loader import EVENTS_TABLE, LEDGER_TABLE, REJECTED_TABLE
 from tests.conftest import drop_schemas

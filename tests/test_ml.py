@@ -18,17 +18,16 @@ from pathlib import Path
 import pytest
 from pyspark.sql import functions as F
 
-from expectations.suites import SUITES
-from expectations.validate import columns_read, data_docs_index
-from ml import registry
-from ml.report import render_report
-from ml.train import train
-from sparkify.cli import main
-from sparkify.dbt_runner import run_dbt
+from sparkify.app.cli import main
+from sparkify.app.jobs import train_job as train
+from sparkify.expectations.suites import SUITES
+from sparkify.expectations.validate import columns_read, data_docs_index
 from sparkify.ingest.command import run_ingest
-from sparkify.runtime.settings import PROJECT_ROOT
+from sparkify.ml import registry
+from sparkify.ml.report import render_report
+from sparkify.runtime.dbt import run_dbt
 from sparkify.runtime.spark import delta_version, stop_spark
-from tests.conftest import build_generated_warehouse
+from tests.conftest import PROJECT_ROOT, build_generated_warehouse
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -52,7 +51,7 @@ def test_validate_passes_on_a_clean_log_and_records_every_result(warehouse, spar
     rows = spark.sql(
         "select suite, success, count(*) as n from analytics.validation_results group by 1, 2"
     ).collect()
-    assert {r.suite for r in rows} >= {"stg_sparkify__events", "fct_user_features", "training_set"}
+    assert {r.suite for r in rows} >= {"stg_sparkify__events", "fct_user_features", "fct_training_set"}
     assert all(r.success for r in rows if r.suite != "churn_scores")
 
 
@@ -106,7 +105,7 @@ def test_scoring_twice_replaces_instead_of_adding(warehouse, spark):
     assert scores.where(F.col("risk_factor_1").isNotNull()).count() > first / 2
     assert scores.where(F.col("validation_skipped")).count() == 0
     active = spark.table("analytics.dim_users").where("churn_ts is null").count()
-    assert spark.table("analytics.mart_churn_risk").count() == min(first, active)
+    assert spark.table("analytics.fct_churn_risk").count() == min(first, active)
     assert main(["validate", "--suite", "churn_scores"]) == 0
 
 
@@ -163,7 +162,7 @@ def test_a_scoring_job_killed_half_way_leaves_the_scores_as_they_were(warehouse,
     before = spark.table("analytics.churn_scores").count()
     stop_spark()  # the embedded metastore admits one JVM: hand it to the child processes
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-m", "sparkify", "score", "--skip-validation"]
+    command = [sys.executable, "-m", "sparkify.app", "score", "--skip-validation"]
     child = subprocess.Popen(
         command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,

@@ -6,7 +6,8 @@ import os
 
 import pytest
 
-from sparkify.runtime.settings import PROJECT_ROOT, SettingsError, active_target, lakehouse_dir
+from sparkify.runtime.settings import SettingsError, active_target, lakehouse_dir
+from tests.conftest import PROJECT_ROOT
 
 
 def test_delta_create_merge_and_time_travel(spark):

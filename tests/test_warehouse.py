@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from pyspark.sql import functions as F
 
-from sparkify.cli import main
-from sparkify.dbt_runner import run_dbt
+from sparkify.app.cli import main
 from sparkify.ingest.command import run_ingest
+from sparkify.runtime.dbt import run_dbt
 from tests.conftest import drop_schemas
 
 # A small population over 36 days with a short spine: as-of dates 10-15, 10-22, 10-29, ...
@@ -19,7 +19,7 @@ SMALL_VARS = json.dumps({"min_history_days": 14, "as_of_cadence_days": 7, "label
 SMALL_LOG = ["--users", "50", "--days", "36", "--seed", "5", "--quiet"]
 ANALYTICS_TABLES = (
     "stg_sparkify__events", "int_sessions", "int_user_daily_activity", "int_as_of_dates",
-    "int_user_as_of_dates", "churn_labels", "fct_user_features", "training_set", "dim_users",
+    "int_user_as_of_dates", "fct_churn_labels", "fct_user_features", "fct_training_set", "dim_users",
 )  # fmt: skip
 
 
@@ -122,7 +122,7 @@ def test_rebuilds_are_idempotent_incremental_and_free_of_leakage(empty_warehouse
     _build(*vars_)
     labelled = {
         r.as_of_date.isoformat()
-        for r in spark.table("analytics.churn_labels").select("as_of_date").distinct().collect()
+        for r in spark.table("analytics.fct_churn_labels").select("as_of_date").distinct().collect()
     }
     assert "2018-10-29" in labelled
     for as_of, features in before.items():

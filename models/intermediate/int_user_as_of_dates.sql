@@ -14,10 +14,9 @@ user_bounds as (
 
     select
         user_id,
-        min(first_event_ts) as first_event_ts,
-        min(churn_ts) as churn_ts
-    from {{ ref('int_user_daily_activity') }}
-    group by user_id
+        first_event_ts,
+        churn_ts
+    from {{ ref('int_users') }}
 
 ),
 

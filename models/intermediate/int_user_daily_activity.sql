@@ -62,13 +62,8 @@ daily_events as (
         min(case when page = 'Submit Downgrade' then event_ts end) as first_downgrade_ts,
         min(event_ts) as first_event_ts,
         max(event_ts) as last_event_ts,
-        max_by(level, event_ts) as last_level,
-        max_by(gender, event_ts) as gender,
-        max_by(platform, event_ts) as platform,
-        max_by(os, event_ts) as os,
-        max_by(browser, event_ts) as browser,
-        max_by(state, event_ts) as state,
-        max_by(city, event_ts) as city,
+        {{ latest_by('event_ts', ['level', 'gender', 'platform', 'os', 'browser', 'state', 'city'],
+            rename={'level': 'last_level'}) }},
         min(registration_ts) as registration_ts,
         max(batch_id) as last_batch_id
     from events

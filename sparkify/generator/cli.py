@@ -7,10 +7,10 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
-from sparkify.errors import UsageError
 from sparkify.generator.scales import SCALES
 from sparkify.generator.writer import GenerateRequest, generate
-from sparkify.progress import say
+from sparkify.runtime.errors import UsageError
+from sparkify.runtime.progress import say
 from sparkify.runtime.settings import raw_landing_dir
 
 

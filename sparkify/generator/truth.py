@@ -54,6 +54,10 @@ class GroundTruth:
     max_extra_hazard: float
     users: dict[str, UserTruth]
 
+    def knows(self, user_id: str) -> bool:
+        """True when the user is one this population generated."""
+        return user_id in self.users
+
     def oracle_probability(self, user_id: str, as_of: date, horizon_days: int) -> float:
         """P(cancel within ``[as_of, as_of + horizon)`` | alive at ``as_of``, latent state at ``as_of``)."""
         user = self.users[user_id]
@@ -133,3 +137,10 @@ def load_ground_truth(out: Path) -> GroundTruth:
             )
     start = date.fromisoformat(model["population_start"])
     return GroundTruth(start, float(model["max_extra_hazard"]), users)
+
+
+def ground_truth_if_any(landing: Path) -> GroundTruth | None:
+    """The ground truth of a generated log in ``landing``, or None for a real log (it has none)."""
+    if not (landing / "_ground_truth" / "users.csv").exists():
+        return None
+    return load_ground_truth(landing)

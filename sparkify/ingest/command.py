@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sparkify.errors import UsageError
 from sparkify.ingest.files import discover
 from sparkify.ingest.loader import IngestResult, ensure_tables, ingest_files, new_files
-from sparkify.progress import say, step
+from sparkify.runtime.errors import UsageError
+from sparkify.runtime.progress import say, step
 from sparkify.runtime.settings import raw_landing_dir
 from sparkify.runtime.spark import get_spark
 

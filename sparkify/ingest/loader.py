@@ -19,10 +19,10 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from sparkify.errors import CheckFailed
 from sparkify.ingest.files import LandedFile, count_lines
 from sparkify.ingest.parse import parse_lines
 from sparkify.ingest.schema import EVENT_COLUMNS, EVENTS_DDL, LEDGER_DDL, REJECTED_DDL
+from sparkify.runtime.errors import CheckFailed
 from sparkify.runtime.settings import RAW_SCHEMA
 
 EVENTS_TABLE = f"{RAW_SCHEMA}.sparkify_events"

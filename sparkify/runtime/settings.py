@@ -1,4 +1,4 @@
-"""Project paths and the Spark settings of the active dbt target.
+"""Where the project is, where its state lives, and the Spark settings of the active dbt target.
 
 Spark settings are kept in exactly one place, ``profiles.yml``. dbt reads them for its own
 session; this module renders the same file (with dbt's ``env_var`` semantics) so that the
@@ -16,15 +16,38 @@ from typing import Any
 import jinja2
 import yaml
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PROFILE_NAME = "sparkify"
+PROJECT_MARKERS = ("dbt_project.yml", "profiles.yml")
+
+
+class SettingsError(RuntimeError):
+    """The project or its profile cannot be found or rendered (for example an unset variable)."""
+
 
 RAW_SCHEMA = "raw"
 ANALYTICS_SCHEMA = "analytics"
 
 
-class SettingsError(RuntimeError):
-    """The profile cannot be rendered (for example a required environment variable is unset)."""
+def project_dir() -> Path:
+    """The project checkout: ``SPARKIFY_PROJECT_DIR``, else the nearest folder at or above the
+    working directory that holds ``dbt_project.yml`` and ``profiles.yml``.
+
+    Not the installed code's location: an installed wheel lives in site-packages, far from the
+    project whose models and profile it runs.
+    """
+    explicit = os.environ.get("SPARKIFY_PROJECT_DIR")
+    if explicit:
+        root = Path(explicit).expanduser().absolute()
+        if not all((root / marker).is_file() for marker in PROJECT_MARKERS):
+            raise SettingsError(f"SPARKIFY_PROJECT_DIR={explicit} holds no dbt_project.yml and profiles.yml")
+        return root
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if all((folder / marker).is_file() for marker in PROJECT_MARKERS):
+            return folder
+    raise SettingsError(
+        f"no Sparkify project at or above {here}: run from the project checkout or set SPARKIFY_PROJECT_DIR"
+    )
 
 
 def lakehouse_dir() -> Path:
@@ -39,7 +62,7 @@ def raw_landing_dir() -> Path:
 
 def _anchored(path: str) -> Path:
     candidate = Path(path).expanduser()
-    return candidate if candidate.is_absolute() else PROJECT_ROOT / candidate
+    return candidate if candidate.is_absolute() else project_dir() / candidate
 
 
 def pin_environment() -> None:
@@ -49,10 +72,12 @@ def pin_environment() -> None:
     absolute paths and moving into the project root means that ``sparkify`` behaves the same
     wherever it is launched from, and that dbt (run in-process) sees the same lakehouse.
     """
+    root = project_dir()
+    os.environ["SPARKIFY_PROJECT_DIR"] = str(root)
     os.environ["SPARKIFY_LAKEHOUSE"] = str(lakehouse_dir())
     os.environ["SPARKIFY_RAW_DIR"] = str(raw_landing_dir())
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    os.chdir(PROJECT_ROOT)
+    os.chdir(root)
 
 
 @dataclass(frozen=True)
@@ -94,7 +119,7 @@ def active_target(name: str | None = None) -> Target:
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
     env.globals["env_var"] = _env_var
     env.filters["as_number"] = lambda text: text
-    profile = yaml.safe_load((PROJECT_ROOT / "profiles.yml").read_text())[PROFILE_NAME]
+    profile = yaml.safe_load((project_dir() / "profiles.yml").read_text())[PROFILE_NAME]
     target_name = name or _render(profile.get("target", "local"), env)
     outputs = profile["outputs"]
     if target_name not in outputs:

@@ -4,7 +4,7 @@ select
     labels.as_of_date,
     users.first_activity_ts,
     users.churn_ts
-from {{ ref('churn_labels') }} as labels
+from {{ ref('fct_churn_labels') }} as labels
 inner join {{ ref('dim_users') }} as users
     on labels.user_id = users.user_id
 where

@@ -17,7 +17,6 @@ activity as (
     select
         user_id,
         activity_date,
-        churn_ts,
         first_downgrade_ts
     from {{ ref('int_user_daily_activity') }}
 
@@ -27,9 +26,8 @@ user_churn as (
 
     select
         user_id,
-        min(churn_ts) as churn_ts
-    from activity
-    group by user_id
+        churn_ts
+    from {{ ref('int_users') }}
 
 ),
 

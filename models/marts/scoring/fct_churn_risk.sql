@@ -7,7 +7,7 @@ with
 
 scores as (
 
-    select * from {{ source('ml', 'churn_scores') }}
+    select * from {{ ref('stg_ml__churn_scores') }}
 
 ),
 

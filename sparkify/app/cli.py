@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from sparkify import __version__
-from sparkify.errors import EXIT_CHECK_FAILED, EXIT_UNAVAILABLE, EXIT_USAGE, CheckFailed, UsageError
+from sparkify.runtime.errors import EXIT_CHECK_FAILED, EXIT_UNAVAILABLE, EXIT_USAGE, CheckFailed, UsageError
 from sparkify.runtime.lock import MetastoreBusyError, command_line, metastore_lock
 from sparkify.runtime.settings import SettingsError, active_target
-
-Handler = Callable[[argparse.Namespace], int]
+from sparkify.runtime.version import __version__
 
 
 def _absolute(text: str) -> Path:
@@ -38,43 +36,45 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from sparkify.dbt_runner import run_dbt
+    from sparkify.runtime.dbt import run_dbt
 
     return run_dbt(["build", *args.dbt_args])
 
 
 def _cmd_sql(args: argparse.Namespace) -> int:
-    from sparkify.sql_shell import run_query
+    from sparkify.app.sql_shell import run_query
 
     return run_query(args.query, fmt=args.format, limit=args.limit)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from sparkify.pipeline import run_pipeline
+    from sparkify.app.pipeline import run_pipeline
 
     return run_pipeline(scale=args.scale, seed=args.seed)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from expectations.validate import validate_command
+    from sparkify.expectations.validate import validate_command
 
     return validate_command(tuple(args.suite) if args.suite else None)
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from ml.train import train_command
+    from sparkify.app.jobs import train_job
 
-    return train_command(promote_new=args.promote)
+    train_job(promote_new=args.promote)
+    return 0
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from ml.score import score_command
+    from sparkify.app.jobs import score_job
 
-    return score_command(args.as_of, skip_validation=args.skip_validation)
+    score_job(args.as_of, skip_validation=args.skip_validation)
+    return 0
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from ml.report import report_command
+    from sparkify.ml.report import report_command
 
     return report_command()
 

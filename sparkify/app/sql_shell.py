@@ -13,7 +13,7 @@ from typing import Any, TextIO
 from pyspark.errors import PySparkException
 from pyspark.errors.exceptions.captured import CapturedException
 
-from sparkify.errors import UsageError, one_line
+from sparkify.runtime.errors import UsageError, one_line
 from sparkify.runtime.spark import get_spark
 
 

@@ -13,7 +13,7 @@ features as (
 
 labels as (
 
-    select * from {{ ref('churn_labels') }}
+    select * from {{ ref('fct_churn_labels') }}
 
 ),
 

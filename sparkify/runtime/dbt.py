@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sparkify.errors import EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE
-from sparkify.runtime.settings import PROJECT_ROOT, pin_environment
+from sparkify.runtime.errors import EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE
+from sparkify.runtime.settings import pin_environment, project_dir
 
 
 def run_dbt(args: Sequence[str]) -> int:
@@ -19,9 +19,9 @@ def run_dbt(args: Sequence[str]) -> int:
     pin_environment()
     command = [*args]
     if "--project-dir" not in command:
-        command += ["--project-dir", str(PROJECT_ROOT)]
+        command += ["--project-dir", str(project_dir())]
     if "--profiles-dir" not in command:
-        command += ["--profiles-dir", str(PROJECT_ROOT)]
+        command += ["--profiles-dir", str(project_dir())]
     result = dbtRunner().invoke(command)
     if result.success:
         return EXIT_OK

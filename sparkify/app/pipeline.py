@@ -11,18 +11,17 @@ import time
 from argparse import Namespace
 from pathlib import Path
 
-from expectations.suites import SCORING_INPUT_SUITES
-from expectations.validate import SuiteOutcome, validate
-from ml.pipelines import GRIDS as TRAINED_FAMILIES
-from ml.report import render_report
-from ml.score import score
-from ml.train import train
-from sparkify.dbt_runner import run_dbt
-from sparkify.errors import CheckFailed
+from sparkify.app.jobs import score_job, train_job
+from sparkify.expectations.suites import SCORING_INPUT_SUITES
+from sparkify.expectations.validate import SuiteOutcome, validate
 from sparkify.generator.cli import generate_command
 from sparkify.ingest.command import run_ingest
 from sparkify.ingest.files import discover
-from sparkify.progress import say, step
+from sparkify.ml.pipelines import GRIDS as TRAINED_FAMILIES
+from sparkify.ml.report import render_report
+from sparkify.runtime.dbt import run_dbt
+from sparkify.runtime.errors import CheckFailed
+from sparkify.runtime.progress import say, step
 from sparkify.runtime.settings import ANALYTICS_SCHEMA, RAW_SCHEMA, lakehouse_dir, raw_landing_dir
 from sparkify.runtime.spark import get_spark
 
@@ -54,11 +53,11 @@ def run_pipeline(scale: str = "mini", seed: int = 1) -> int:
     if code != 0:
         raise CheckFailed("dbt build failed; see the dbt output above (and target/run_results.json)")
     with step("validate the warehouse"):
-        outcomes = validate((*SCORING_INPUT_SUITES, "training_set"))
+        outcomes = validate((*SCORING_INPUT_SUITES, "fct_training_set"))
     _stop_on_failure(outcomes)
     with step("train churn models"):
-        model = train()
-    score()
+        model = train_job()
+    score_job()
     with step("validate the scores"):
         _stop_on_failure(validate(("churn_scores",)))
     with step("write the report"):

@@ -1,3 +1,0 @@
-"""Sparkify churn feature warehouse: raw event log -> Delta lakehouse -> features -> churn scores."""
-
-__version__ = "0.1.0"

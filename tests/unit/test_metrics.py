@@ -1,0 +1,88 @@
+"""ml/metrics.py against brute-force definitions, on small hand-made and random samples (no Spark)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from sparkify.ml import metrics
+
+
+def _pairwise_auc_roc(labels: np.ndarray, scores: np.ndarray) -> float:
+    """P(score of a random churner > score of a random stayer), ties counting one half."""
+    pos, neg = scores[labels == 1], scores[labels == 0]
+    wins = sum(1.0 if p > n else 0.5 if p == n else 0.0 for p, n in itertools.product(pos, neg))
+    return wins / (pos.size * neg.size)
+
+
+def _thresholded_average_precision(labels: np.ndarray, scores: np.ndarray) -> float:
+    """Average precision by definition: one operating point per distinct score, highest first."""
+    total, previous_recall = 0.0, 0.0
+    for threshold in sorted(set(scores.tolist()), reverse=True):
+        flagged = scores >= threshold
+        hits = float(labels[flagged].sum())
+        recall = hits / labels.sum()
+        total += (recall - previous_recall) * hits / flagged.sum()
+        previous_recall = recall
+    return total
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_ranking_metrics_equal_their_definitions_on_random_scores_with_ties(seed: int):
+    rng = np.random.default_rng(seed)
+    labels = (rng.random(60) < 0.3).astype(float)
+    labels[:2] = [0.0, 1.0]  # both classes present
+    scores = rng.integers(0, 8, size=60).astype(float)  # few distinct values: many ties
+    assert metrics.auc_roc(labels, scores) == pytest.approx(_pairwise_auc_roc(labels, scores))
+    assert metrics.auc_pr(labels, scores) == pytest.approx(_thresholded_average_precision(labels, scores))
+
+
+def test_a_constant_score_earns_exactly_the_base_rate_and_a_coin_flip():
+    labels = np.array([1, 0, 0, 0, 1, 0, 0, 0, 0, 0], dtype=float)
+    constant = np.full(labels.size, 0.2)
+    assert metrics.auc_pr(labels, constant) == pytest.approx(0.2)
+    assert metrics.auc_roc(labels, constant) == pytest.approx(0.5)
+    assert metrics.top_decile(labels, constant)["lift"] == pytest.approx(1.0)
+
+
+def test_a_perfect_ranking_scores_one_and_the_top_decile_is_all_churners():
+    labels = np.array([1.0] * 10 + [0.0] * 90)
+    scores = np.linspace(1.0, 0.0, 100)
+    assert metrics.auc_pr(labels, scores) == pytest.approx(1.0)
+    assert metrics.auc_roc(labels, scores) == pytest.approx(1.0)
+    top = metrics.top_decile(labels, scores)
+    assert top["precision"] == pytest.approx(1.0) and top["lift"] == pytest.approx(10.0)
+
+
+def test_no_churner_gives_nan_not_a_flattering_number():
+    labels = np.zeros(5)
+    scores = np.arange(5, dtype=float)
+    assert np.isnan(metrics.auc_pr(labels, scores))
+    assert np.isnan(metrics.auc_roc(labels, scores))
+
+
+def test_the_best_f1_threshold_is_the_one_a_search_over_every_score_finds():
+    rng = np.random.default_rng(3)
+    labels = (rng.random(80) < 0.25).astype(float)
+    scores = rng.random(80) + 0.5 * labels
+    chosen = metrics.best_f1_threshold(labels, scores)
+    best = max(metrics.at_threshold(labels, scores, t)["f1"] for t in scores)
+    assert metrics.at_threshold(labels, scores, chosen)["f1"] == pytest.approx(best)
+
+
+def test_calibration_bins_cover_every_row_once():
+    rng = np.random.default_rng(4)
+    probabilities = rng.random(200)
+    labels = (rng.random(200) < probabilities).astype(float)
+    table = metrics.calibration_table(labels, probabilities)
+    assert sum(row["rows"] for row in table) == 200
+    assert all(0.0 <= row["observed_rate"] <= 1.0 for row in table)
+    assert metrics.brier(labels, labels) == 0.0
+
+
+def test_lift_curve_ends_at_one_when_everyone_is_flagged():
+    labels = np.array([1, 0, 0, 1, 0, 0, 0, 0, 0, 0], dtype=float)
+    curve = metrics.lift_curve(labels, np.arange(10, dtype=float))
+    assert curve.x[-1] == 1.0 and curve.y[-1] == pytest.approx(1.0)
