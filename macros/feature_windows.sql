@@ -12,8 +12,14 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- type 'double' sums exactly (exact_sum), so the feature does not depend on the order rows are added in. -#}
 {% macro window_sum(column, days=none, type='bigint', activity='activity', spine='spine') -%}
-    cast(coalesce(sum(case when {{ in_window(days, activity, spine) }} then {{ activity }}.{{ column }} end), 0) as {{ type }})
+    {%- set value = 'case when ' ~ in_window(days, activity, spine) ~ ' then ' ~ activity ~ '.' ~ column ~ ' end' -%}
+    {%- if type == 'double' -%}
+        coalesce({{ exact_sum(value) }}, 0)
+    {%- else -%}
+        cast(coalesce(sum({{ value }}), 0) as {{ type }})
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro window_count_days(days=none, activity='activity', spine='spine') -%}

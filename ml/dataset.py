@@ -11,15 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from sparkify.runtime.errors import CheckFailed
-from sparkify.runtime.settings import ANALYTICS_SCHEMA
+from sparkify.runtime.errors import CheckFailed, NotEnoughData
+from sparkify.runtime.settings import ANALYTICS_SCHEMA, project_var
 
 TRAINING_TABLE = f"{ANALYTICS_SCHEMA}.fct_training_set"
 FEATURES_TABLE = f"{ANALYTICS_SCHEMA}.fct_user_features"
+SPINE_TABLE = f"{ANALYTICS_SCHEMA}.int_as_of_dates"
 LABEL = "churned_within_horizon"
 KEYS = ("user_id", "as_of_date")
 NOT_FEATURES = {*KEYS, "is_labelled", "horizon_end_date", LABEL, "churn_ts", "downgraded_within_horizon"}
@@ -61,6 +62,10 @@ def feature_set(frame: DataFrame) -> FeatureSet:
     return FeatureSet(tuple(numeric), tuple(categorical))
 
 
+TEST_DAYS = 7  # held-out as-of dates judged
+VALIDATION_DAYS = 7  # as-of dates the grids and thresholds are chosen on
+
+
 @dataclass(frozen=True)
 class TimeSplit:
     """As-of dates of each part of the split; a fit's labels are those known at the date after it."""
@@ -75,7 +80,7 @@ class TimeSplit:
 
 
 def plan_split(
-    dates: list[date], horizon_days: int, test_days: int = 7, validation_days: int = 7
+    dates: list[date], horizon_days: int, test_days: int = TEST_DAYS, validation_days: int = VALIDATION_DAYS
 ) -> TimeSplit:
     """Test on the labelled dates of the last ``test_days``, tune on the ``validation_days`` before them.
 
@@ -101,6 +106,60 @@ def plan_split(
             f"{horizon_days}-day horizon closes before them (more days of log, or smaller min_history_days)"
         )
     return TimeSplit(tune_fit, validation, final_fit, test)
+
+
+def label_horizon_days(spark: SparkSession) -> int:
+    """The horizon the marts were built with: from the as-of spine, else the project's default var."""
+    row = (
+        spark.table(SPINE_TABLE)
+        .select(F.datediff("horizon_end_date", "as_of_date").alias("days"))
+        .limit(1)
+        .collect()
+    )
+    return int(row[0]["days"]) if row else int(project_var("label_horizon_days"))
+
+
+def labelled_dates_needed(horizon_days: int) -> int:
+    """Daily as-of dates the purged split needs: test, validation, the fit's closing horizon, one fit date."""
+    return TEST_DAYS + VALIDATION_DAYS + horizon_days + 1
+
+
+def check_trainable(table: DataFrame, horizon_days: int) -> TimeSplit:
+    """The split of ``table``, or NotEnoughData (exit 2) in one line saying what is needed and what is there.
+
+    Every part of the split must hold a churner: a fit needs both classes, and a test or
+    validation period without one measures nothing.
+    """
+    per_date = {
+        row["as_of_date"]: int(row["churners"])
+        for row in table.groupBy("as_of_date").agg(F.count_if(F.col(LABEL)).alias("churners")).collect()
+    }
+    churners = sum(per_date.values())
+    needed = labelled_dates_needed(horizon_days)
+    advice = (
+        "labelled as-of dates start min_history_days after the log's first day and end "
+        "label_horizon_days before its last: land more days of log, or rebuild with a shorter history "
+        "(sparkify build --vars '{min_history_days: 7}')"
+    )
+    try:
+        split = plan_split(list(per_date), horizon_days, TEST_DAYS, VALIDATION_DAYS)
+    except CheckFailed:
+        raise NotEnoughData(
+            f"sparkify train needs at least {needed} daily labelled as-of dates and a churner in each part "
+            f"of the split; the training set has {len(per_date)} labelled as-of dates and {churners} "
+            f"churners; {advice}"
+        ) from None
+    empty = [
+        name
+        for name in ("tune_fit", "validation", "test")
+        if sum(per_date[d] for d in getattr(split, name)) == 0
+    ]
+    if empty:
+        raise NotEnoughData(
+            f"sparkify train needs a churner in each part of the split; the training set has "
+            f"{len(per_date)} labelled as-of dates and {churners} churners, none in {', '.join(empty)}; {advice}"
+        )
+    return split
 
 
 def rows_at(frame: DataFrame, dates: tuple[date, ...]) -> DataFrame:

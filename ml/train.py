@@ -28,8 +28,9 @@ from sparkify.ml.dataset import (
     TRAINING_TABLE,
     FeatureSet,
     TimeSplit,
+    check_trainable,
     feature_set,
-    plan_split,
+    label_horizon_days,
     rows_at,
     with_label_and_weight,
 )
@@ -111,10 +112,11 @@ def train(promote_new: bool = False, oracle: baselines.Oracle | None = None) -> 
     models as the ceiling (an evaluation input; None for real logs).
     """
     spark = get_spark()
+    # Checked before caching: a cached plan left behind by a refusal would outlive the table it read.
+    horizon_days = label_horizon_days(spark)
+    split = check_trainable(spark.table(TRAINING_TABLE), horizon_days)
     table = spark.table(TRAINING_TABLE).cache()
-    dates = [row["as_of_date"] for row in table.select("as_of_date").distinct().collect()]
-    horizon_days = table.select(F.datediff("horizon_end_date", "as_of_date").alias("h")).first()["h"]
-    split = plan_split(dates, horizon_days)
+    dates = [*split.final_fit, *split.validation, *split.test]
     features = feature_set(table)
     say(f"split: {split.describe()}")
     tuned = tune(features, table, split)

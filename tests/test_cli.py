@@ -104,3 +104,16 @@ def test_other_commands_reject_unknown_options(capsys):
         parse_arguments(["ingest", "--select", "x"])
     assert exit_info.value.code == 2
     assert "unrecognized arguments: --select x" in capsys.readouterr().err
+
+
+def test_an_unknown_suite_exits_2_and_lists_the_suites(capsys):
+    assert main(["validate", "--suite", "nosuch"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown suite nosuch" in err and "fct_user_features" in err
+
+
+def test_replay_takes_no_files_and_reason_needs_replay(capsys):
+    assert main(["ingest", "--replay-rejected", "--from", "."]) == 2
+    assert "drop --from" in capsys.readouterr().err
+    assert main(["ingest", "--reason", "type_mismatch"]) == 2
+    assert "--reason goes with --replay-rejected" in capsys.readouterr().err

@@ -126,7 +126,19 @@ def test_rebuilds_are_idempotent_incremental_and_free_of_leakage(empty_warehouse
     }
     assert "2018-10-29" in labelled
     for as_of, features in before.items():
-        assert _features(spark, as_of) == features, f"features at {as_of} changed when later events arrived"
+        moved = _differences(features, _features(spark, as_of))
+        assert not moved, f"features at {as_of} changed when later events arrived: {moved[:10]}"
+
+
+def _differences(before: dict[str, dict], after: dict[str, dict]) -> list[tuple]:
+    """(user, column, before, after) for every feature value that differs; a missing user counts too."""
+    moved = [(user, "<row>", "present", "absent") for user in before.keys() - after.keys()]
+    moved += [(user, "<row>", "absent", "present") for user in after.keys() - before.keys()]
+    for user in before.keys() & after.keys():
+        for column, value in before[user].items():
+            if after[user][column] != value:
+                moved.append((user, column, value, after[user][column]))
+    return sorted(moved)
 
 
 def _checksum_before_from(first: dict, spark, where: str) -> tuple[int, int]:

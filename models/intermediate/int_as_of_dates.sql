@@ -44,7 +44,9 @@ spine as (
         scoring_as_of_date as as_of_date,
         false as is_labelled
     from bounds
-    where scoring_as_of_date not in (select labelled.as_of_date from labelled)
+    where
+        scoring_as_of_date is not null  -- no activity yet: an empty spine, not a null date
+        and scoring_as_of_date not in (select labelled.as_of_date from labelled)
 
 ),
 

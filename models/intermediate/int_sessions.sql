@@ -61,7 +61,7 @@ sessions as (
         max(event_ts) as session_end_ts,
         count(*) as events,
         count_if(page = 'NextSong') as songs,
-        coalesce(sum(song_length_s), 0) as listening_s,
+        coalesce({{ exact_sum('song_length_s') }}, 0) as listening_s,
         count(distinct page) as distinct_pages,
         max_by(level, event_ts) as level_at_end,
         max(batch_id) as last_batch_id

@@ -41,7 +41,7 @@ daily_events as (
         event_date as activity_date,
         count(*) as events,
         count_if(page = 'NextSong') as songs,
-        coalesce(sum(song_length_s), 0) as listening_s,
+        coalesce({{ exact_sum('song_length_s') }}, 0) as listening_s,
         hll_sketch_agg(artist, 12) as artist_sketch,
         count_if(page = 'Thumbs Up') as thumbs_up,
         count_if(page = 'Thumbs Down') as thumbs_down,

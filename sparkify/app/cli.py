@@ -32,7 +32,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from sparkify.ingest.command import ingest_command
 
-    return ingest_command(args.source)
+    return ingest_command(args.source, replay=args.replay_rejected, reason=args.reason)
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
@@ -103,6 +103,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="PATH",
         help="a file, folder or glob of .json/.json.gz logs (default: the landing folder, $SPARKIFY_RAW_DIR)",
+    )
+    ing.add_argument(
+        "--replay-rejected",
+        action="store_true",
+        help="re-parse the quarantine with the current parser and move the lines that now parse into the "
+        "raw table, with their original lineage (no new files are read)",
+    )
+    ing.add_argument(
+        "--reason", default=None, metavar="R", help="with --replay-rejected: only lines rejected for R"
     )
     ing.set_defaults(handler=_cmd_ingest, needs_spark=True)
 

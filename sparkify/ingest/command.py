@@ -21,6 +21,8 @@ def run_ingest(source: Path | None = None) -> IngestResult:
     spark = get_spark()
     ensure_tables(spark)
     todo = new_files(spark, landed)
+    if not landed:
+        say(f"ingest: nothing has landed in {where} yet")
     with step(f"ingest {len(todo)} new of {len(landed)} files from {where}"):
         result = ingest_files(spark, todo, len(landed))
     reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(result.rejected_by_reason.items())) or "none"
@@ -28,10 +30,24 @@ def run_ingest(source: Path | None = None) -> IngestResult:
         f"ingest: {result.files_new} new files, {result.lines_read:,} lines read = {result.rows_kept:,} kept "
         f"+ {result.rows_rejected:,} rejected (rejected by reason: {reasons})"
     )
+    if result.unknown_fields:
+        fields = ", ".join(f"{name} {count:,}" for name, count in sorted(result.unknown_fields.items()))
+        say(
+            f"ingest: fields outside the log format, ignored (lines, among each file's first lines): {fields}"
+        )
     return result
 
 
-def ingest_command(source: Path | None) -> int:
-    """CLI wrapper."""
+def ingest_command(source: Path | None, replay: bool = False, reason: str | None = None) -> int:
+    """CLI wrapper: ingest new files, or (``--replay-rejected``) take back what the parser now accepts."""
+    if replay:
+        from sparkify.ingest.replay import replay_command
+
+        if source is not None:
+            raise UsageError("--replay-rejected reads the quarantine, not files: drop --from")
+        replay_command(get_spark(), reason)
+        return 0
+    if reason is not None:
+        raise UsageError("--reason goes with --replay-rejected")
     run_ingest(source)
     return 0

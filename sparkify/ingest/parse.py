@@ -1,4 +1,12 @@
-"""Parse raw lines with the explicit schema and say why a line cannot be kept."""
+"""Parse raw lines, take every real dialect of the log's fields, and say why a line cannot be kept.
+
+Every line is parsed with the format's own types. Only a line that does not parse that way is
+parsed a second time, with the numbers as exact decimals, so that an integer written as an integral
+float (``1540919166796.0``, ``1.540919166796E12``) or as a numeric string is that integer, and a
+numeric ``userId`` or ``length`` string is taken; ``12.5`` for an id, ``"x"`` or ``true`` is still a
+``type_mismatch``. A log in the canonical spelling pays for the tolerance almost nothing; a log in
+another spelling is parsed twice. A UTF-8 byte-order mark at the start of a line is dropped first.
+"""
 
 from __future__ import annotations
 
@@ -9,29 +17,86 @@ from functools import reduce
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from sparkify.ingest.schema import CORRUPT_COLUMN, EVENT_COLUMNS, PARSE_SCHEMA, REQUIRED_FIELDS
+from sparkify.ingest.schema import (
+    CORRUPT_COLUMN,
+    DIALECT_PARSE_SCHEMA,
+    EVENT_COLUMNS,
+    EVENT_FIELDS,
+    EXACT_DECIMAL,
+    INTEGER_FIELDS,
+    PARSE_SCHEMA,
+    REQUIRED_FIELDS,
+)
 
 EARLIEST_TS_MS = int(datetime(2000, 1, 1, tzinfo=UTC).timestamp() * 1000)
 FUTURE_SLACK = timedelta(days=1)
+BYTE_ORDER_MARK = "\ufeff"
+BIGINT_RANGE = (-(1 << 63), (1 << 63) - 1)
+# Fields a producer added or renamed show up in the keys of the first lines of each file: looking at
+# every line would parse each line a second time.
+KEY_SAMPLE_LINES = 100
+# How Spark renders a JSON float it was asked to read as text: 39.0, 1.540919166796E12.
+FLOAT_TEXT = r"^-?[0-9]+(\.[0-9]*)?[eE][+-]?[0-9]+$|^-?[0-9]+\.[0-9]*$"
+
+
+def without_bom(value: Column) -> Column:
+    """The line without a leading byte-order mark (editors and Windows tools write one)."""
+    return F.when(value.startswith(BYTE_ORDER_MARK), F.substring(value, 2, 1 << 30)).otherwise(value)
+
+
+def integral(number: Column) -> Column:
+    """The bigint a decimal holds when it is integral and in range, else null (``12.5`` for an id)."""
+    return F.when((number == F.floor(number)) & number.between(*BIGINT_RANGE), number.cast("bigint"))
+
+
+def user_id(text: Column) -> Column:
+    """``39`` and ``"39"`` are the same user; a float rendering (``39.0``) is normalised to ``39``.
+
+    Only a text with a point or an exponent is tested (a cheap test first), and one that is not an
+    integral number stays as it is: ids are names, not numbers.
+    """
+    maybe_float = (text.contains(".") | text.contains("E")) & text.rlike(FLOAT_TEXT)
+    as_integer = integral(text.try_cast(EXACT_DECIMAL.simpleString())).cast("string")
+    return F.when(maybe_float, F.coalesce(as_integer, text)).otherwise(text)
+
+
+def _typed(name: str, canonical: Column, dialect: Column) -> Column:
+    """A field in its event type: the canonical parse's value, or the dialect parse's, converted."""
+    value = dialect[name]
+    if name in INTEGER_FIELDS:
+        converted = integral(value)
+    elif name == "userId":
+        converted = user_id(value)
+    elif name == "length":
+        converted = value.cast("double")
+    else:
+        converted = value
+    return F.when(dialect.isNotNull(), converted).otherwise(canonical[name]).alias(name)
 
 
 def reject_reason(now: datetime | None = None) -> Column:
     """Why a parsed line is rejected, or null when it is kept.
 
     ``from_json`` in PERMISSIVE mode fills the corrupt-record column both for text that is not
-    JSON and for values of the wrong type; a line whose every field came back null was not
-    JSON at all. The text reader keeps a line's bytes as they are, so invalid UTF-8 is tested
-    explicitly (the log's own mojibake, such as ``MÃÂ¶tley``, is valid UTF-8 and is kept).
+    JSON and for values of the wrong type; a line whose every field came back null was not JSON at
+    all. A type mismatch is one the dialect parse finds too, or an integer field holding a
+    non-integral number. The text reader keeps a line's bytes as they are, so
+    invalid UTF-8 is tested explicitly (the log's own mojibake, such as ``MÃÂ¶tley``, is valid
+    UTF-8 and is kept).
     """
     latest_ms = int(((now or datetime.now(UTC)) + FUTURE_SLACK).timestamp() * 1000)
-    parsed = F.col("parsed")
-    any_field = reduce(operator.or_, [parsed[name].isNotNull() for name in EVENT_COLUMNS])
-    all_null = ~any_field
+    json, dialect, parsed, line = F.col("json"), F.col("dialect"), F.col("parsed"), F.col("line")
+    all_null = ~reduce(
+        operator.or_, [json[name].isNotNull() | dialect[name].isNotNull() for name in EVENT_COLUMNS]
+    )
+    not_integral = reduce(
+        operator.or_, [dialect[name].isNotNull() & parsed[name].isNull() for name in INTEGER_FIELDS]
+    )
     reason = (
-        F.when(F.trim(F.col("value")) == "", F.lit("empty_line"))
-        .when(~F.expr("is_valid_utf8(value)"), F.lit("invalid_utf8"))
-        .when(parsed.isNull() | (parsed[CORRUPT_COLUMN].isNotNull() & all_null), F.lit("malformed_json"))
-        .when(parsed[CORRUPT_COLUMN].isNotNull(), F.lit("type_mismatch"))
+        F.when(F.trim(line) == "", F.lit("empty_line"))
+        .when(~F.expr("is_valid_utf8(line)"), F.lit("invalid_utf8"))
+        .when(json.isNull() | (json[CORRUPT_COLUMN].isNotNull() & all_null), F.lit("malformed_json"))
+        .when(dialect[CORRUPT_COLUMN].isNotNull() | not_integral, F.lit("type_mismatch"))
         .when(parsed["ts"].isNull(), F.lit("missing_ts"))
         .when((parsed["ts"] < EARLIEST_TS_MS) | (parsed["ts"] > latest_ms), F.lit("ts_out_of_range"))
     )
@@ -41,11 +106,35 @@ def reject_reason(now: datetime | None = None) -> Column:
     return reason
 
 
+def unknown_fields(line: Column, line_number: Column) -> Column:
+    """Keys of the line that the log format does not have, on the first lines of a file (else null)."""
+    known = F.array(*[F.lit(name) for name in EVENT_COLUMNS])
+    return F.when(line_number <= KEY_SAMPLE_LINES, F.array_except(F.json_object_keys(line), known))
+
+
 def parse_lines(lines: DataFrame, now: datetime | None = None) -> DataFrame:
-    """``value`` (one raw line) + lineage -> parsed struct and ``_reject_reason``."""
-    return lines.select(
-        "*",
-        F.from_json(
-            F.col("value"), PARSE_SCHEMA, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_COLUMN}
-        ).alias("parsed"),
-    ).select("*", reject_reason(now).alias("_reject_reason"))
+    """``value`` (one raw line) + lineage -> ``parsed`` (the typed event) and ``_reject_reason``.
+
+    With a ``_source_line`` column, ``_unknown_fields`` lists the keys outside the format on each
+    file's first lines, so that a renamed or new upstream field is counted per batch.
+    """
+    options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_COLUMN}
+    canonical = lines.select("*", without_bom(F.col("value")).alias("line")).select(
+        "*", F.from_json(F.col("line"), PARSE_SCHEMA, options).alias("json")
+    )
+    # Only a line that did not parse in the canonical types is parsed again (null for the rest).
+    needs_dialect = F.col("json")[CORRUPT_COLUMN].isNotNull()
+    with_json = canonical.select(
+        "*", F.when(needs_dialect, F.from_json(F.col("line"), DIALECT_PARSE_SCHEMA, options)).alias("dialect")
+    )
+    typed = F.struct(*[_typed(name, F.col("json"), F.col("dialect")) for name, _ in EVENT_FIELDS])
+    extra = (
+        [unknown_fields(F.col("line"), F.col("_source_line")).alias("_unknown_fields")]
+        if "_source_line" in lines.columns
+        else []
+    )
+    return (
+        with_json.select("*", typed.alias("parsed"), *extra)
+        .select("*", reject_reason(now).alias("_reject_reason"))
+        .drop("line", "json", "dialect")
+    )

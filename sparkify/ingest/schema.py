@@ -33,11 +33,41 @@ EVENT_COLUMNS = tuple(name for name, _ in EVENT_FIELDS)
 REQUIRED_FIELDS = ("ts", "userId", "sessionId", "page", "auth", "level", "itemInSession")
 
 EVENT_SCHEMA = T.StructType([T.StructField(name, kind) for name, kind in EVENT_FIELDS])
+
+# The canonical spelling, parsed first: every line of a log in the format's own types parses once.
 PARSE_SCHEMA = T.StructType([*EVENT_SCHEMA.fields, T.StructField(CORRUPT_COLUMN, T.StringType())])
 
+# Real logs also write numbers in other ways: an integer as 1540919166796.0, 1.540919166796E12 or
+# "1540919166796"; length as "200.5"; userId as 39. A line that does not parse in the canonical types
+# is parsed again with the numbers as exact decimals (Spark's JSON reader takes every one of those
+# spellings into a decimal, and flags text, booleans and overflow as corrupt) and userId as text;
+# ingest.parse then checks that the integers are integral.
+INTEGER_FIELDS = ("ts", "sessionId", "status", "itemInSession", "registration")
+DECIMAL_READ_FIELDS = (*INTEGER_FIELDS, "length")
+EXACT_DECIMAL = T.DecimalType(38, 18)  # every bigint, and enough places to see a fraction
+
+
+def _dialect_type(name: str, kind: T.DataType) -> T.DataType:
+    if name in DECIMAL_READ_FIELDS:
+        return EXACT_DECIMAL
+    return T.StringType() if name == "userId" else kind
+
+
+DIALECT_PARSE_SCHEMA = T.StructType(
+    [T.StructField(name, _dialect_type(name, kind)) for name, kind in EVENT_FIELDS]
+    + [T.StructField(CORRUPT_COLUMN, T.StringType())]
+)
+
 LINEAGE_DDL = "_source_file string, _source_line bigint, _ingested_at timestamp, _batch_id string"
+# The batch whose commit put a row in the events table: its ingestion batch, or for a quarantined
+# line recovered later the replay's batch. Incremental models read new rows by it; _batch_id keeps
+# the line's original lineage.
+LOADED_BATCH_COLUMN = "_loaded_batch_id"
 EVENTS_DDL = (
-    ", ".join(f"{f.name} {f.dataType.simpleString()}" for f in EVENT_SCHEMA.fields) + ", " + LINEAGE_DDL
+    ", ".join(f"{f.name} {f.dataType.simpleString()}" for f in EVENT_SCHEMA.fields)
+    + ", "
+    + LINEAGE_DDL
+    + f", {LOADED_BATCH_COLUMN} string"
 )
 REJECTED_DDL = "_raw_line string, _reject_reason string, " + LINEAGE_DDL
 LEDGER_DDL = (

@@ -24,3 +24,7 @@ def one_line(exc: BaseException) -> str:
         if line and not line.startswith(("JVM stacktrace", "at ", "==")):
             return line
     return type(exc).__name__
+
+
+class NotEnoughData(UsageError):
+    """The data cannot support the step yet (a cold start, a log too short): exit code 2, one line."""

@@ -50,6 +50,12 @@ def project_dir() -> Path:
     )
 
 
+def project_var(name: str) -> Any:
+    """The default of a dbt var, as dbt_project.yml declares it (a run may override it with --vars)."""
+    project = yaml.safe_load((project_dir() / "dbt_project.yml").read_text())
+    return project["vars"][name]
+
+
 def lakehouse_dir() -> Path:
     """Root of all generated state; ``SPARKIFY_LAKEHOUSE`` overrides the project-local default."""
     return _anchored(os.environ.get("SPARKIFY_LAKEHOUSE", "lakehouse"))

@@ -17,7 +17,9 @@ source as (
 
     select * from {{ source('sparkify', 'sparkify_events') }}
     {% if is_incremental() %}
-        where _batch_id > (select coalesce(max(this.batch_id), '') from {{ this }} as this)
+        where
+            coalesce(_loaded_batch_id, _batch_id)
+            > (select coalesce(max(this.batch_id), '') from {{ this }} as this)
     {% endif %}
 
 ),
@@ -51,7 +53,7 @@ renamed as (
         _source_file as source_file,
         _source_line as source_line,
         _ingested_at as ingested_at,
-        _batch_id as batch_id
+        coalesce(_loaded_batch_id, _batch_id) as batch_id
     from source
 
 ),
