@@ -124,6 +124,11 @@ def labelled_dates_needed(horizon_days: int) -> int:
     return TEST_DAYS + VALIDATION_DAYS + horizon_days + 1
 
 
+def trainable_split(spark: SparkSession) -> TimeSplit:
+    """The split of the training set as built, or NotEnoughData: what train and ``sparkify run`` check."""
+    return check_trainable(spark.table(TRAINING_TABLE), label_horizon_days(spark))
+
+
 def check_trainable(table: DataFrame, horizon_days: int) -> TimeSplit:
     """The split of ``table``, or NotEnoughData (exit 2) in one line saying what is needed and what is there.
 
@@ -142,7 +147,7 @@ def check_trainable(table: DataFrame, horizon_days: int) -> TimeSplit:
         "(sparkify build --vars '{min_history_days: 7}')"
     )
     try:
-        split = plan_split(list(per_date), horizon_days, TEST_DAYS, VALIDATION_DAYS)
+        split = plan_split(list(per_date), horizon_days)
     except CheckFailed:
         raise NotEnoughData(
             f"sparkify train needs at least {needed} daily labelled as-of dates and a churner in each part "

@@ -28,10 +28,10 @@ from sparkify.ml.dataset import (
     TRAINING_TABLE,
     FeatureSet,
     TimeSplit,
-    check_trainable,
     feature_set,
     label_horizon_days,
     rows_at,
+    trainable_split,
     with_label_and_weight,
 )
 from sparkify.ml.importance import feature_importances
@@ -113,8 +113,8 @@ def train(promote_new: bool = False, oracle: baselines.Oracle | None = None) -> 
     """
     spark = get_spark()
     # Checked before caching: a cached plan left behind by a refusal would outlive the table it read.
+    split = trainable_split(spark)
     horizon_days = label_horizon_days(spark)
-    split = check_trainable(spark.table(TRAINING_TABLE), horizon_days)
     table = spark.table(TRAINING_TABLE).cache()
     dates = [*split.final_fit, *split.validation, *split.test]
     features = feature_set(table)

@@ -49,6 +49,8 @@ def _spell(line: str, dialect: str) -> str:
             if event.get(name) is not None:
                 event[name] = str(event[name])
         return json.dumps(event)
+    if dialect == "float_user_id":  # only userId differs: 30.0, through the canonical parse
+        return json.dumps(event).replace(f'"userId": "{event["userId"]}"', f'"userId": {event["userId"]}.0')
     if dialect == "numeric_user_id":  # 30 instead of "30", and a field a newer release added
         event["userId"] = int(event["userId"])
         event["upstreamField"] = "new in this release"
@@ -56,7 +58,7 @@ def _spell(line: str, dialect: str) -> str:
     raise ValueError(dialect)
 
 
-DIALECTS = ("float_integers", "exponent_integers", "string_numbers", "numeric_user_id")
+DIALECTS = ("float_integers", "exponent_integers", "string_numbers", "float_user_id", "numeric_user_id")
 
 
 @pytest.fixture
@@ -82,8 +84,8 @@ def test_every_dialect_is_kept_and_staged_as_its_canonical_event(empty_layers, r
         handle.write("\n".join(_spell(line, "float_integers") for line in canonical) + "\n")
 
     result = run_ingest(landing)
-    assert result.files_new == 7 and result.rows_rejected == 0, result.rejected_by_reason
-    assert result.rows_kept == 7 * ROWS
+    assert result.files_new == 8 and result.rows_rejected == 0, result.rejected_by_reason
+    assert result.rows_kept == 8 * ROWS
     assert result.unknown_fields == {"upstreamField": ROWS}  # ignored, and counted
 
     raw = spark.table(EVENTS_TABLE)
@@ -95,7 +97,7 @@ def test_every_dialect_is_kept_and_staged_as_its_canonical_event(empty_layers, r
 
     assert run_dbt(["build", "--select", "stg_sparkify__events"]) == 0
     staged = spark.table("analytics.stg_sparkify__events")
-    # 7 files x 40 lines are 40 events: every spelling got its canonical line's event_id and was deduplicated.
+    # 8 files x 40 lines are 40 events: every spelling got its canonical line's event_id and was deduplicated.
     assert staged.count() == staged.select("event_id").distinct().count() == ROWS
     keys = {(str(e["userId"]), e["sessionId"], e["itemInSession"]) for e in map(json.loads, canonical)}
     assert {(r.user_id, r.session_id, r.item_in_session) for r in staged.collect()} == keys

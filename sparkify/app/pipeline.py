@@ -17,7 +17,7 @@ from sparkify.expectations.validate import SuiteOutcome, validate
 from sparkify.generator.cli import generate_command
 from sparkify.ingest.command import run_ingest
 from sparkify.ingest.files import discover
-from sparkify.ml.dataset import TRAINING_TABLE, check_trainable, label_horizon_days
+from sparkify.ml.dataset import trainable_split
 from sparkify.ml.pipelines import GRIDS as TRAINED_FAMILIES
 from sparkify.ml.report import render_report
 from sparkify.runtime.dbt import run_dbt
@@ -53,9 +53,8 @@ def run_pipeline(scale: str = "mini", seed: int = 1) -> int:
         code = run_dbt(["build"])
     if code != 0:
         raise CheckFailed("dbt build failed; see the dbt output above (and target/run_results.json)")
-    spark = get_spark()
     # A cold start or a short log builds valid, small marts; training needs more: stop here, in one line.
-    check_trainable(spark.table(TRAINING_TABLE), label_horizon_days(spark))
+    trainable_split(get_spark())
     with step("validate the warehouse"):
         outcomes = validate((*SCORING_INPUT_SUITES, "fct_training_set"))
     _stop_on_failure(outcomes)

@@ -62,11 +62,11 @@ def user_id(text: Column) -> Column:
 
 def _typed(name: str, canonical: Column, dialect: Column) -> Column:
     """A field in its event type: the canonical parse's value, or the dialect parse's, converted."""
+    if name == "userId":  # text in both parses; a float rendering can come through either
+        return user_id(F.when(dialect.isNotNull(), dialect[name]).otherwise(canonical[name])).alias(name)
     value = dialect[name]
     if name in INTEGER_FIELDS:
         converted = integral(value)
-    elif name == "userId":
-        converted = user_id(value)
     elif name == "length":
         converted = value.cast("double")
     else:

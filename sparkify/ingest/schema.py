@@ -38,23 +38,18 @@ EVENT_SCHEMA = T.StructType([T.StructField(name, kind) for name, kind in EVENT_F
 PARSE_SCHEMA = T.StructType([*EVENT_SCHEMA.fields, T.StructField(CORRUPT_COLUMN, T.StringType())])
 
 # Real logs also write numbers in other ways: an integer as 1540919166796.0, 1.540919166796E12 or
-# "1540919166796"; length as "200.5"; userId as 39. A line that does not parse in the canonical types
-# is parsed again with the numbers as exact decimals (Spark's JSON reader takes every one of those
-# spellings into a decimal, and flags text, booleans and overflow as corrupt) and userId as text;
-# ingest.parse then checks that the integers are integral.
+# "1540919166796"; length as "200.5". A line that does not parse in the canonical types is parsed
+# again with the numbers as exact decimals (Spark's JSON reader takes every one of those spellings
+# into a decimal, and flags text, booleans and overflow as corrupt); ingest.parse then checks that
+# the integers are integral. userId is text in both (a JSON number arrives as its text: 39, 39.0).
 INTEGER_FIELDS = ("ts", "sessionId", "status", "itemInSession", "registration")
 DECIMAL_READ_FIELDS = (*INTEGER_FIELDS, "length")
 EXACT_DECIMAL = T.DecimalType(38, 18)  # every bigint, and enough places to see a fraction
-
-
-def _dialect_type(name: str, kind: T.DataType) -> T.DataType:
-    if name in DECIMAL_READ_FIELDS:
-        return EXACT_DECIMAL
-    return T.StringType() if name == "userId" else kind
-
-
 DIALECT_PARSE_SCHEMA = T.StructType(
-    [T.StructField(name, _dialect_type(name, kind)) for name, kind in EVENT_FIELDS]
+    [
+        T.StructField(name, EXACT_DECIMAL if name in DECIMAL_READ_FIELDS else kind)
+        for name, kind in EVENT_FIELDS
+    ]
     + [T.StructField(CORRUPT_COLUMN, T.StringType())]
 )
 
