@@ -26,13 +26,14 @@
     cast(count(case when {{ in_window(days, activity, spine) }} then {{ activity }}.activity_date end) as bigint)
 {%- endmacro %}
 
+{#- Exact: the union of each day's set of artist hashes. A sketch's estimate (HyperLogLog) depends on
+    the order its inputs were merged in, so two builds of the same history would disagree. -#}
 {% macro window_distinct_artists(days=none, activity='activity', spine='spine') -%}
     cast(
-        coalesce(
-            hll_sketch_estimate(
-                hll_union_agg(case when {{ in_window(days, activity, spine) }} then {{ activity }}.artist_sketch end, true)
-            ),
-            0
+        size(
+            array_distinct(
+                flatten(collect_list(case when {{ in_window(days, activity, spine) }} then {{ activity }}.artist_hashes end))
+            )
         ) as bigint
     )
 {%- endmacro %}

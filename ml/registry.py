@@ -3,7 +3,9 @@
 Layout: ``<models root>/<version>/pipeline/`` (the fitted PipelineModel) and
 ``<version>/metadata.json`` (features, parameters, metrics, the Delta version and as-of range of
 the training data, code version, time); ``<models root>/champion.json`` names the champion. The
-pointer is replaced atomically (write, then rename), so a reader never sees half of it.
+pointer is replaced atomically and durably (write, fsync, rename, fsync of the folder), so neither
+a reader nor a power cut ever sees half of it. A version read from it must look like a version
+(``sql_values.checked``) before it goes anywhere near SQL or a path.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pyspark.ml import PipelineModel
 
 from sparkify.runtime.errors import UsageError
 from sparkify.runtime.settings import lakehouse_dir, project_dir
+from sparkify.runtime.sql_values import checked
 from sparkify.runtime.version import __version__
 
 
@@ -70,7 +73,7 @@ def save_model(model: PipelineModel, version: str, metadata: dict[str, Any]) -> 
 
 
 def load_version(version: str) -> RegisteredModel:
-    folder = models_root() / version
+    folder = models_root() / checked(version, "model version")
     if not (folder / "metadata.json").exists():
         raise UsageError(f"no model version {version} under {models_root()}")
     return RegisteredModel(version, folder, json.loads((folder / "metadata.json").read_text()))
@@ -97,5 +100,13 @@ def promote(version: str, reason: str) -> None:
 def _write_json(path: Path, payload: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".json.partial")
-    partial.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    with open(partial, "w") as handle:
+        handle.write(json.dumps(payload, indent=2, default=str) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
     partial.replace(path)
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)  # the rename itself is durable only once the folder is on disk
+    finally:
+        os.close(folder)

@@ -1,9 +1,11 @@
-"""Scoring: every active user at an as-of date with the champion, MERGEd into ``analytics.churn_scores``.
+"""Scoring: every active user at an as-of date with the champion, written, audited, then published.
 
-The scheduled job around it (the validation gate before, the analysts' mart after) is composed in
-``sparkify.app.jobs``; this module only scores and writes. Idempotent: the merge key is (user_id, as_of_date, model_version), and rows of the same date and
+Write-audit-publish: ``stage`` overwrites ``analytics.churn_scores_staged`` with this run's scores;
+the job (``sparkify.app.jobs``) validates that table; only then ``publish`` MERGEs it into
+``analytics.churn_scores`` in one Delta commit. A failed audit leaves the published table exactly
+as it was, and a job killed anywhere leaves it at the old version or the new one, never a mix.
+Idempotent: the merge key is (user_id, as_of_date, model_version), and rows of the same date and
 model that are no longer scored are deleted in the same MERGE, so a rerun replaces, never adds.
-Delta commits the MERGE atomically: a job killed half-way leaves the previous version intact.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sparkify.runtime.settings import ANALYTICS_SCHEMA
 from sparkify.runtime.spark import delta_version, get_spark
 
 SCORES_TABLE = f"{ANALYTICS_SCHEMA}.churn_scores"
+STAGED_SCORES_TABLE = f"{ANALYTICS_SCHEMA}.churn_scores_staged"
 
 
 @dataclass(frozen=True)
@@ -75,13 +78,15 @@ def scored_rows(
     )
 
 
-def merge_scores(spark: SparkSession, scores: DataFrame, as_of: date, model_version: str) -> int:
-    """MERGE on (user_id, as_of_date, model_version); returns the table's new Delta version."""
-    target = DeltaTable.forName(spark, SCORES_TABLE).alias("t")
-    same_run = f"t.as_of_date = date'{as_of.isoformat()}' and t.model_version = '{model_version}'"
+def publish(spark: SparkSession, as_of: date, model_version: str) -> int:
+    """MERGE the audited staged scores on (user_id, as_of_date, model_version); the new Delta version."""
+    staged = spark.table(STAGED_SCORES_TABLE)
+    same_run = (F.col("t.as_of_date") == F.lit(as_of)) & (F.col("t.model_version") == F.lit(model_version))
     (
-        target.merge(
-            scores.alias("s"),
+        DeltaTable.forName(spark, SCORES_TABLE)
+        .alias("t")
+        .merge(
+            staged.alias("s"),
             "t.user_id = s.user_id and t.as_of_date = s.as_of_date and t.model_version = s.model_version",
         )
         .whenMatchedUpdateAll()
@@ -100,24 +105,31 @@ def champion_or_fail() -> registry.RegisteredModel:
     return champion
 
 
-def score(
+def stage(
     as_of: date,
     champion: registry.RegisteredModel,
     validation_run_id: str | None,
     skip_validation: bool,
 ) -> ScoreResult:
-    """Score every user in the feature mart at ``as_of``, merge, print one summary line."""
+    """Score every user in the feature mart at ``as_of`` into the staged table; print one summary line.
+
+    The staged table has the published table's schema (created from it), so the audit checks
+    exactly the rows that publishing would write.
+    """
     spark = get_spark()
     with step(f"score users at {as_of} with model {champion.version}"):
-        scores = scored_rows(spark, champion, as_of, validation_run_id, skip_validation).cache()
-        users = scores.count()
-        version = merge_scores(spark, scores, as_of, champion.version)
-        deciles = [row["n"] for row in scores.groupBy("risk_decile").agg(F.count("*").alias("n")).collect()]
-        mean_p = scores.select(F.avg("churn_probability")).first()[0]
-        scores.unpersist()
+        scores = scored_rows(spark, champion, as_of, validation_run_id, skip_validation)
+        ordered = scores.select(*spark.table(SCORES_TABLE).columns)
+        ordered.write.format("delta").mode("overwrite").option("overwriteSchema", "true").saveAsTable(
+            STAGED_SCORES_TABLE
+        )
+        staged = spark.table(STAGED_SCORES_TABLE)
+        users = staged.count()
+        deciles = [row["n"] for row in staged.groupBy("risk_decile").agg(F.count("*").alias("n")).collect()]
+        mean_p = staged.select(F.avg("churn_probability")).first()[0]
     say(
-        f"score: {users:,} users at {as_of} with model {champion.version} -> {SCORES_TABLE} "
-        f"(Delta version {version}); mean churn probability {mean_p:.3f}; decile sizes {min(deciles)}-{max(deciles)}"
+        f"score: {users:,} users at {as_of} with model {champion.version} -> {STAGED_SCORES_TABLE} "
+        f"(to audit); mean churn probability {mean_p:.3f}; decile sizes {min(deciles)}-{max(deciles)}"
         + ("; validation SKIPPED (--skip-validation)" if skip_validation else "")
     )
-    return ScoreResult(as_of, champion.version, users, version)
+    return ScoreResult(as_of, champion.version, users, delta_version(spark, STAGED_SCORES_TABLE))

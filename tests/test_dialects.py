@@ -17,8 +17,8 @@ from pyspark.sql import functions as F
 
 from sparkify.app.cli import main
 from sparkify.ingest.command import run_ingest
-from sparkify.ingest.loader import EVENTS_TABLE, LEDGER_TABLE, REJECTED_TABLE, ensure_tables
 from sparkify.ingest.replay import replay_rejected
+from sparkify.ingest.tables import EVENTS_TABLE, LEDGER_TABLE, REJECTED_TABLE, ensure_tables
 from sparkify.runtime.dbt import run_dbt
 from tests.conftest import drop_schemas
 

@@ -11,7 +11,7 @@ from pyspark.sql import functions as F
 
 from sparkify.app.cli import main
 from sparkify.ingest.command import run_ingest
-from sparkify.ingest.loader import EVENTS_TABLE, LEDGER_TABLE, REJECTED_TABLE
+from sparkify.ingest.tables import EVENTS_TABLE, LEDGER_TABLE, REJECTED_TABLE
 from tests.conftest import drop_schemas
 
 # What ingestion must do with each injected fault (the rest is the warehouse's job: duplicates

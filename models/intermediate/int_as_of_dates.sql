@@ -1,16 +1,45 @@
 {#- The date spine of the point-in-time marts. Labelled dates run every as_of_cadence_days from
     the first date with min_history_days of history to the last date whose label horizon is fully
-    observed; the scoring date (the last day in the data, whose features use every complete day
-    before it) closes the spine unlabelled. -#}
+    observed; the scoring date (the day after the last complete day, whose features use every
+    complete day before it) closes the spine unlabelled. A complete day has at least
+    complete_day_min_share of the median day's active users: the spine comes from the data, never
+    from the clock, and neither a tail of sessions past the last midnight nor one stray event
+    years away stretches it. -#}
 
 with
+
+daily_users as (
+
+    select
+        activity_date,
+        count(*) as active_users
+    from {{ ref('int_user_daily_activity') }}
+    group by activity_date
+
+),
+
+typical_day as (
+
+    select percentile(active_users, 0.5) as median_active_users
+    from daily_users
+
+),
+
+complete_days as (
+
+    select daily_users.activity_date
+    from daily_users
+    cross join typical_day
+    where daily_users.active_users >= {{ var('complete_day_min_share') }} * typical_day.median_active_users
+
+),
 
 bounds as (
 
     select
         min(activity_date) as first_activity_date,
         date_add(max(activity_date), 1) as scoring_as_of_date
-    from {{ ref('int_user_daily_activity') }}
+    from complete_days
 
 ),
 

@@ -7,8 +7,9 @@
     )
 }}
 
-{#- Sessions touched by new batches are rebuilt from all their events (session ids repeat across
-    users, so the key is (user_id, session_id); a session may cross midnight). -#}
+{#- Sessions touched by new batches are rebuilt from all their events, wherever they fall (session
+    ids repeat across users, so the key is (user_id, session_id); a session may cross midnight, and
+    a late batch may add to a session of any day). -#}
 {%- set new_dates = dates_in_new_batches(ref('stg_sparkify__events'), 'event_date', 'batch_id', 'last_batch_id') -%}
 
 with
@@ -42,12 +43,6 @@ session_events as (
             on
                 events.user_id = touched_sessions.user_id
                 and events.session_id = touched_sessions.session_id
-        {% if new_dates | length > 0 %}
-            where
-                events.event_date between
-                date_sub(date'{{ new_dates | min }}', {{ var('session_span_days') }})
-                and date_add(date'{{ new_dates | max }}', {{ var('session_span_days') }})
-        {% endif %}
     {% endif %}
 
 ),

@@ -9,7 +9,10 @@
 }}
 
 {#- One row per user and day with activity: the additive building block of every windowed
-    feature. Distinct artists are kept as a HyperLogLog sketch so that windows can union them. -#}
+    feature. Every column is computed from that day's events alone, so recomputing the days a batch
+    touched gives what a full build gives, and a session that crosses midnight counts on each
+    day only with its events of that day (a feature as of midnight never sees the rest of it).
+    Distinct artists are kept as the day's sorted set of artist hashes, so windows count exactly. -#}
 {%- set new_dates = dates_in_new_batches(ref('stg_sparkify__events'), 'event_date', 'batch_id', 'last_batch_id') -%}
 
 with
@@ -25,14 +28,6 @@ events as (
 
 ),
 
-sessions as (
-
-    select * from {{ ref('int_sessions') }}
-    {% if is_incremental() %}
-        where {{ in_dates('session_start_date', new_dates) }}
-    {% endif %}
-
-),
 
 daily_events as (
 
@@ -42,7 +37,7 @@ daily_events as (
         count(*) as events,
         count_if(page = 'NextSong') as songs,
         coalesce({{ exact_sum('song_length_s') }}, 0) as listening_s,
-        hll_sketch_agg(artist, 12) as artist_sketch,
+        array_sort(collect_set(case when artist is not null then xxhash64(artist) end)) as artist_hashes,
         count_if(page = 'Thumbs Up') as thumbs_up,
         count_if(page = 'Thumbs Down') as thumbs_down,
         count_if(page = 'Add to Playlist') as add_to_playlist,
@@ -71,16 +66,27 @@ daily_events as (
 
 ),
 
+session_pieces as (
+
+    select
+        user_id,
+        event_date as activity_date,
+        session_id,
+        cast(unix_timestamp(max(event_ts)) - unix_timestamp(min(event_ts)) as bigint) as piece_s
+    from events
+    group by user_id, event_date, session_id
+
+),
+
 daily_sessions as (
 
     select
         user_id,
-        session_start_date as activity_date,
-        count(*) as sessions_started,
-        sum(duration_s) as session_seconds,
-        sum(songs) as session_songs
-    from sessions
-    group by user_id, session_start_date
+        activity_date,
+        count(*) as sessions,
+        sum(piece_s) as session_seconds
+    from session_pieces
+    group by user_id, activity_date
 
 ),
 
@@ -92,8 +98,8 @@ final as (
         daily_events.events,
         daily_events.songs,
         cast(daily_events.listening_s as double) as listening_s,
-        daily_events.artist_sketch,
-        coalesce(daily_sessions.sessions_started, 0) as sessions_started,
+        daily_events.artist_hashes,
+        coalesce(daily_sessions.sessions, 0) as sessions,
         coalesce(daily_sessions.session_seconds, 0) as session_seconds,
         daily_events.thumbs_up,
         daily_events.thumbs_down,

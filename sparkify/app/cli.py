@@ -32,13 +32,15 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from sparkify.ingest.command import ingest_command
 
-    return ingest_command(args.source, replay=args.replay_rejected, reason=args.reason)
+    return ingest_command(
+        args.source, replay=args.replay_rejected, reason=args.reason, retry=args.retry, reingest=args.reingest
+    )
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from sparkify.runtime.dbt import run_dbt
+    from sparkify.app.jobs import build_warehouse
 
-    return run_dbt(["build", *args.dbt_args])
+    return build_warehouse(args.dbt_args)
 
 
 def _cmd_sql(args: argparse.Namespace) -> int:
@@ -112,6 +114,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ing.add_argument(
         "--reason", default=None, metavar="R", help="with --replay-rejected: only lines rejected for R"
+    )
+    ing.add_argument(
+        "--retry",
+        type=_absolute,
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="read a file recorded as failed again, although its content did not change (repeatable)",
+    )
+    ing.add_argument(
+        "--reingest",
+        type=_absolute,
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a file rewritten since it was ingested: replace its rows with its current lines, in one Delta "
+        "commit per table (repeatable); the next build refreshes the warehouse in full",
     )
     ing.set_defaults(handler=_cmd_ingest, needs_spark=True)
 

@@ -10,16 +10,44 @@ from datetime import date
 from typing import Any
 
 from sparkify.expectations.gate import check_gate
+from sparkify.expectations.validate import validate
 from sparkify.generator.truth import ground_truth_if_any
-from sparkify.ml.score import SCORES_TABLE, ScoreResult, champion_or_fail, latest_as_of, score
+from sparkify.ingest.tables import files_replaced_since
+from sparkify.ml.score import (
+    SCORES_TABLE,
+    STAGED_SCORES_TABLE,
+    ScoreResult,
+    champion_or_fail,
+    latest_as_of,
+    publish,
+    stage,
+)
 from sparkify.ml.train import train
 from sparkify.runtime.dbt import run_dbt
 from sparkify.runtime.errors import CheckFailed
-from sparkify.runtime.progress import step
+from sparkify.runtime.progress import say, step
 from sparkify.runtime.settings import raw_landing_dir
-from sparkify.runtime.spark import get_spark
+from sparkify.runtime.spark import delta_version, get_spark
 
 RISK_MART = "fct_churn_risk"
+STAGING_TABLE = "analytics.stg_sparkify__events"
+
+
+def build_warehouse(dbt_args: list[str] | tuple[str, ...] = ()) -> int:
+    """``dbt build``, in full when a file's rows were replaced (``--reingest``) since the last build.
+
+    Incremental models only ever add what new batches bring; rows a reingest removed from the raw
+    layer can only leave the warehouse through a full refresh, so the build takes one, and says so.
+    """
+    args = list(dbt_args)
+    if "--full-refresh" not in args:
+        replaced = files_replaced_since(get_spark(), STAGING_TABLE)
+        if replaced:
+            say(
+                f"build: {len(replaced)} files were reingested since the last build ({replaced[0]}, ...): full refresh"
+            )
+            args.append("--full-refresh")
+    return run_dbt(["build", *args])
 
 
 def train_job(promote_new: bool = False) -> dict[str, Any]:
@@ -39,13 +67,31 @@ def ensure_scores_table() -> None:
 
 
 def score_job(as_of: date | None = None, skip_validation: bool = False) -> ScoreResult:
-    """Gate on the latest validation, score the champion's users, then refresh the analysts' mart."""
+    """Gate on the inputs' validation, score into the staged table, audit it, publish, refresh the mart.
+
+    A failed audit (the churn_scores suite on the staged scores) stops before publishing: the
+    published table keeps its version, and the message says so. ``skip_validation`` skips the
+    input gate only; the scores are always audited.
+    """
     spark = get_spark()
     as_of = as_of or latest_as_of(spark)
     champion = champion_or_fail()
     validation_run_id = check_gate(spark, as_of, skip_validation)
     ensure_scores_table()
-    result = score(as_of, champion, validation_run_id, skip_validation)
+    staged = stage(as_of, champion, validation_run_id, skip_validation)
+    with step("audit the staged scores"):
+        failed = [o for o in validate(("churn_scores",)) if o.critical_failures]
+    published_before = delta_version(spark, SCORES_TABLE)
+    if failed:
+        raise CheckFailed(
+            f"the staged scores failed validation ({'; '.join(failed[0].critical_failures)}): nothing was "
+            f"published, {SCORES_TABLE} is unchanged at Delta version {published_before}; the rejected scores "
+            f"are in {STAGED_SCORES_TABLE}"
+        )
+    with step(f"publish the audited scores to {SCORES_TABLE}"):
+        version = publish(spark, as_of, champion.version)
+    say(f"score: published {staged.users:,} scores at {as_of} -> {SCORES_TABLE} (Delta version {version})")
+    result = ScoreResult(as_of, champion.version, staged.users, version)
     with step(f"refresh analytics.{RISK_MART}"):
         if run_dbt(["build", "--select", RISK_MART]) != 0:
             raise CheckFailed(f"dbt build --select {RISK_MART} failed after scoring")

@@ -1,8 +1,9 @@
 """``sparkify run``: every step in order, in one process (one JVM, one lock).
 
-generate (only when nothing has landed) -> ingest -> dbt build -> validate -> train -> score ->
-validate the scores -> report. A failed build or a failed validation stops the run before
-anything is published.
+generate (only when nothing has landed) -> ingest -> dbt build -> validate -> train -> score
+(written, audited, then published) -> report. A failed build or a failed validation stops the run
+before anything is published. A landed file that was refused (damaged, rewritten) does not stop
+the run; the run ends with exit 1 so that the scheduler notices.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import time
 from argparse import Namespace
 from pathlib import Path
 
-from sparkify.app.jobs import score_job, train_job
+from sparkify.app.jobs import build_warehouse, score_job, train_job
 from sparkify.expectations.suites import SCORING_INPUT_SUITES
 from sparkify.expectations.validate import SuiteOutcome, validate
 from sparkify.generator.cli import generate_command
@@ -20,8 +21,7 @@ from sparkify.ingest.files import discover
 from sparkify.ml.dataset import trainable_split
 from sparkify.ml.pipelines import GRIDS as TRAINED_FAMILIES
 from sparkify.ml.report import render_report
-from sparkify.runtime.dbt import run_dbt
-from sparkify.runtime.errors import CheckFailed
+from sparkify.runtime.errors import EXIT_CHECK_FAILED, CheckFailed
 from sparkify.runtime.progress import say, step
 from sparkify.runtime.settings import ANALYTICS_SCHEMA, RAW_SCHEMA, lakehouse_dir, raw_landing_dir
 from sparkify.runtime.spark import get_spark
@@ -48,9 +48,9 @@ def run_pipeline(scale: str = "mini", seed: int = 1) -> int:
                     quiet=True,
                 )
             )
-    run_ingest(None)
+    ingested = run_ingest(None)
     with step("dbt build"):
-        code = run_dbt(["build"])
+        code = build_warehouse()
     if code != 0:
         raise CheckFailed("dbt build failed; see the dbt output above (and target/run_results.json)")
     # A cold start or a short log builds valid, small marts; training needs more: stop here, in one line.
@@ -60,12 +60,15 @@ def run_pipeline(scale: str = "mini", seed: int = 1) -> int:
     _stop_on_failure(outcomes)
     with step("train churn models"):
         model = train_job()
-    score_job()
-    with step("validate the scores"):
-        _stop_on_failure(validate(("churn_scores",)))
+    score_job()  # write, audit, publish: the scores are validated before anyone can read them
     with step("write the report"):
         report = render_report()
     _summary(time.monotonic() - started, model, report)
+    if ingested.problems:
+        say(
+            f"run: {len(ingested.problems)} landed files were refused (named above): exit 1 so that the scheduler notices"
+        )
+        return EXIT_CHECK_FAILED
     return 0
 
 

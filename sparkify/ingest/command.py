@@ -1,53 +1,88 @@
-"""``sparkify ingest``: find new files, ingest them as one batch, print what happened."""
+"""``sparkify ingest``: survey the landed files, read what is new as one batch, say what happened."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from sparkify.ingest.files import discover
-from sparkify.ingest.loader import IngestResult, ensure_tables, ingest_files, new_files
-from sparkify.runtime.errors import UsageError
+from sparkify.ingest.files import discover, file_uri
+from sparkify.ingest.loader import IngestResult, ingest
+from sparkify.ingest.tables import ensure_tables
+from sparkify.runtime.errors import EXIT_CHECK_FAILED, EXIT_OK, UsageError
 from sparkify.runtime.progress import say, step
 from sparkify.runtime.settings import raw_landing_dir
 from sparkify.runtime.spark import get_spark
 
 
-def run_ingest(source: Path | None = None) -> IngestResult:
-    """Ingest every not-yet-ingested log file under ``source`` (default: the landing folder)."""
+def run_ingest(
+    source: Path | None = None, *, retry: list[Path] = (), reingest: list[Path] = ()
+) -> IngestResult:
+    """Ingest what is new under ``source`` (default: the landing folder); print one summary.
+
+    ``retry``: damaged files to read again although their content did not change; ``reingest``:
+    rewritten files whose rows are replaced by their current content.
+    """
     where = source or raw_landing_dir()
     landed = discover(where)
     if source is not None and not landed:
         raise UsageError(f"no .json or .json.gz log files at {where}")
+    named = {file_uri(p.resolve()): p for p in [*retry, *reingest]}
+    missing = [str(p) for uri, p in named.items() if uri not in {f.uri for f in landed}]
+    if missing:
+        raise UsageError(f"not a landed log file under {where}: {', '.join(missing)}")
     spark = get_spark()
     ensure_tables(spark)
-    todo = new_files(spark, landed)
     if not landed:
         say(f"ingest: nothing has landed in {where} yet")
-    with step(f"ingest {len(todo)} new of {len(landed)} files from {where}"):
-        result = ingest_files(spark, todo, len(landed))
+    with step(f"ingest: survey {len(landed)} files from {where} and read what is new"):
+        result = ingest(
+            spark,
+            landed,
+            retry=frozenset(file_uri(p.resolve()) for p in retry),
+            reingest=frozenset(file_uri(p.resolve()) for p in reingest),
+        )
+    _report(result)
+    return result
+
+
+def _report(result: IngestResult) -> None:
     reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(result.rejected_by_reason.items())) or "none"
+    grown = f" ({result.grown} of them grown: only their new lines)" if result.grown else ""
     say(
-        f"ingest: {result.files_new} new files, {result.lines_read:,} lines read = {result.rows_kept:,} kept "
+        f"ingest: {result.files_new} files read{grown}, {result.lines_read:,} lines = {result.rows_kept:,} kept "
         f"+ {result.rows_rejected:,} rejected (rejected by reason: {reasons})"
+        + (f"; batch {result.batch_id}" if result.batch_id else "; nothing new")
     )
     if result.unknown_fields:
         fields = ", ".join(f"{name} {count:,}" for name, count in sorted(result.unknown_fields.items()))
         say(
             f"ingest: fields outside the log format, ignored (lines, among each file's first lines): {fields}"
         )
-    return result
+    for path, original in result.duplicates:
+        say(f"ingest: duplicate, not read: {path} has the same bytes as {original}")
+    for path, status, reason in result.problems:
+        say(f"ingest: {status.upper()}: {path}: {reason}")
+    for path, status, reason in result.held_back:
+        say(f"ingest: still held back ({status}, unchanged since recorded): {path}: {reason}")
 
 
-def ingest_command(source: Path | None, replay: bool = False, reason: str | None = None) -> int:
-    """CLI wrapper: ingest new files, or (``--replay-rejected``) take back what the parser now accepts."""
+def ingest_command(
+    source: Path | None,
+    replay: bool = False,
+    reason: str | None = None,
+    retry: list[Path] = (),
+    reingest: list[Path] = (),
+) -> int:
+    """CLI wrapper: exit 1 when a file was refused this run (damaged or rewritten), after the rest landed."""
     if replay:
         from sparkify.ingest.replay import replay_command
 
-        if source is not None:
-            raise UsageError("--replay-rejected reads the quarantine, not files: drop --from")
+        if source is not None or retry or reingest:
+            raise UsageError(
+                "--replay-rejected reads the quarantine, not files: drop --from, --retry, --reingest"
+            )
         replay_command(get_spark(), reason)
-        return 0
+        return EXIT_OK
     if reason is not None:
         raise UsageError("--reason goes with --replay-rejected")
-    run_ingest(source)
-    return 0
+    result = run_ingest(source, retry=list(retry), reingest=list(reingest))
+    return EXIT_CHECK_FAILED if result.problems else EXIT_OK

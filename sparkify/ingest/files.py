@@ -1,19 +1,38 @@
-"""Which landed files exist, which are new, and how many lines each holds."""
+"""Which landed files exist, and their names as URIs, the way Spark writes them in the lineage."""
 
 from __future__ import annotations
 
 import glob
-import gzip
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 LOG_SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz")
 
+# Characters java.net.URI keeps as they are in a path; Spark's ``_metadata.file_path`` is built
+# by it, so a name with a space, ``%``, ``#`` or ``?`` is percent-encoded there.
+_URI_PATH_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!~*'(),;:$&+=/@")
+
+
+def file_uri(path: Path) -> str:
+    """``file:`` + the absolute path, quoted as java.net.URI quotes it (and so as Spark names the file).
+
+    ASCII outside the URI's path characters is percent-encoded as UTF-8; other characters stay,
+    except controls and spaces, as in java.net.URI's "other" category.
+    """
+    out = []
+    for char in str(path):
+        keep = char in _URI_PATH_SAFE or (
+            not char.isascii() and unicodedata.category(char) not in {"Cc", "Zs", "Zl", "Zp"}
+        )
+        out.append(char if keep else "".join(f"%{byte:02X}" for byte in char.encode()))
+    return "file:" + "".join(out)
+
 
 @dataclass(frozen=True)
 class LandedFile:
-    """A raw log file and the facts the ledger records about it."""
+    """A raw log file as discovered: where it is, how big, when it last changed."""
 
     path: Path
     size_bytes: int
@@ -21,8 +40,12 @@ class LandedFile:
 
     @property
     def uri(self) -> str:
-        """The file as Spark names it in ``_metadata.file_path`` (and so in the lineage columns)."""
-        return f"file:{self.path}"
+        """The file as the ledger and the lineage columns name it (``file_uri``)."""
+        return file_uri(self.path)
+
+    @property
+    def compressed(self) -> bool:
+        return self.path.name.endswith(".gz")
 
 
 def discover(source: Path) -> list[LandedFile]:
@@ -46,18 +69,6 @@ def discover(source: Path) -> list[LandedFile]:
         LandedFile(p.resolve(), p.stat().st_size, datetime.fromtimestamp(p.stat().st_mtime, tz=UTC))
         for p in sorted(files)
     ]
-
-
-def count_lines(path: Path) -> int:
-    """Lines as Spark's text reader sees them: newline-separated, a last line without newline counts."""
-    opener = gzip.open if path.name.endswith(".gz") else open
-    count = 0
-    last = b"\n"
-    with opener(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            count += block.count(b"\n")
-            last = block[-1:]
-    return count + (0 if last == b"\n" else 1)
 
 
 def _hidden(path: Path, root: Path) -> bool:

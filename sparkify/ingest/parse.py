@@ -11,7 +11,7 @@ another spelling is parsed twice. A UTF-8 byte-order mark at the start of a line
 from __future__ import annotations
 
 import operator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime
 from functools import reduce
 
 from pyspark.sql import Column, DataFrame
@@ -24,12 +24,12 @@ from sparkify.ingest.schema import (
     EVENT_FIELDS,
     EXACT_DECIMAL,
     INTEGER_FIELDS,
+    NAME_FIELDS,
     PARSE_SCHEMA,
     REQUIRED_FIELDS,
 )
+from sparkify.runtime.settings import project_var
 
-EARLIEST_TS_MS = int(datetime(2000, 1, 1, tzinfo=UTC).timestamp() * 1000)
-FUTURE_SLACK = timedelta(days=1)
 BYTE_ORDER_MARK = "\ufeff"
 BIGINT_RANGE = (-(1 << 63), (1 << 63) - 1)
 # Fields a producer added or renamed show up in the keys of the first lines of each file: looking at
@@ -74,7 +74,38 @@ def _typed(name: str, canonical: Column, dialect: Column) -> Column:
     return F.when(dialect.isNotNull(), converted).otherwise(canonical[name]).alias(name)
 
 
-def reject_reason(now: datetime | None = None) -> Column:
+def plausible_ts_range(bounds: tuple[str, str] | None = None) -> tuple[int, int]:
+    """[first, last) plausible event time in ms, from the configuration (``plausible_event_dates``).
+
+    Never from the clock of the run: the same line is kept or rejected the same way on any machine
+    on any day. What is plausible but odd (one event years after the rest) is the data's business:
+    the as-of spine ends at the last complete day of activity, not at the newest timestamp.
+    """
+    first, before = bounds or project_var("plausible_event_dates")
+    to_ms = [
+        int(datetime.combine(date.fromisoformat(d), datetime.min.time(), UTC).timestamp() * 1000)
+        for d in (first, before)
+    ]
+    return to_ms[0], to_ms[1]
+
+
+def masked_names(line: Column) -> Column:
+    """The raw line with the values of the name fields replaced by ``*``: still a replayable line."""
+    names = "|".join(NAME_FIELDS)
+    return F.regexp_replace(line, r'("(?:' + names + r')"\s*:\s*)"(?:[^"\\]|\\.)*"', '$1"*"')
+
+
+def trailing_content(line: Column) -> Column:
+    """Text after the event's object: Spark's JSON reader ignores it, so it would be lost unseen.
+
+    Two events on one line (a lone ``\r`` was their separator) or a truncated write followed by
+    the next line's start are quarantined whole, so that nothing of them is dropped silently.
+    An event is one flat object, so its line ends at its only ``}`` that a ``{`` follows.
+    """
+    return ~F.rtrim(line).endswith("}") | line.rlike(r"\}\s*\{")
+
+
+def reject_reason(bounds: tuple[str, str] | None = None) -> Column:
     """Why a parsed line is rejected, or null when it is kept.
 
     ``from_json`` in PERMISSIVE mode fills the corrupt-record column both for text that is not
@@ -84,7 +115,7 @@ def reject_reason(now: datetime | None = None) -> Column:
     invalid UTF-8 is tested explicitly (the log's own mojibake, such as ``MÃÂ¶tley``, is valid
     UTF-8 and is kept).
     """
-    latest_ms = int(((now or datetime.now(UTC)) + FUTURE_SLACK).timestamp() * 1000)
+    earliest_ms, before_ms = plausible_ts_range(bounds)
     json, dialect, parsed, line = F.col("json"), F.col("dialect"), F.col("parsed"), F.col("line")
     all_null = ~reduce(
         operator.or_, [json[name].isNotNull() | dialect[name].isNotNull() for name in EVENT_COLUMNS]
@@ -96,9 +127,10 @@ def reject_reason(now: datetime | None = None) -> Column:
         F.when(F.trim(line) == "", F.lit("empty_line"))
         .when(~F.expr("is_valid_utf8(line)"), F.lit("invalid_utf8"))
         .when(json.isNull() | (json[CORRUPT_COLUMN].isNotNull() & all_null), F.lit("malformed_json"))
+        .when(trailing_content(line), F.lit("trailing_content"))
         .when(dialect[CORRUPT_COLUMN].isNotNull() | not_integral, F.lit("type_mismatch"))
         .when(parsed["ts"].isNull(), F.lit("missing_ts"))
-        .when((parsed["ts"] < EARLIEST_TS_MS) | (parsed["ts"] > latest_ms), F.lit("ts_out_of_range"))
+        .when((parsed["ts"] < earliest_ms) | (parsed["ts"] >= before_ms), F.lit("ts_out_of_range"))
     )
     for name in REQUIRED_FIELDS:
         if name != "ts":
@@ -112,7 +144,7 @@ def unknown_fields(line: Column, line_number: Column) -> Column:
     return F.when(line_number <= KEY_SAMPLE_LINES, F.array_except(F.json_object_keys(line), known))
 
 
-def parse_lines(lines: DataFrame, now: datetime | None = None) -> DataFrame:
+def parse_lines(lines: DataFrame, bounds: tuple[str, str] | None = None) -> DataFrame:
     """``value`` (one raw line) + lineage -> ``parsed`` (the typed event) and ``_reject_reason``.
 
     With a ``_source_line`` column, ``_unknown_fields`` lists the keys outside the format on each
@@ -135,6 +167,6 @@ def parse_lines(lines: DataFrame, now: datetime | None = None) -> DataFrame:
     )
     return (
         with_json.select("*", typed.alias("parsed"), *extra)
-        .select("*", reject_reason(now).alias("_reject_reason"))
+        .select("*", reject_reason(bounds).alias("_reject_reason"))
         .drop("line", "json", "dialect")
     )

@@ -7,9 +7,10 @@ time); ``_loaded_batch_id`` names the replay, so the incremental models pick the
 
 Every step is idempotent, so a replay killed anywhere is finished by running it again:
 1. MERGE the recovered rows into the events on (file, line): a line already there is not added twice;
-2. delete from the quarantine every line that is now in the events;
-3. recompute the ledger's kept and rejected counts of the files touched from the two tables, and
-   check that lines read = kept + rejected for each of them.
+2. commit the replay's batch (until then a crash's rows are removed by the next writer);
+3. delete from the quarantine every line that is now in the events;
+4. recompute the ledger's kept and rejected counts of the files touched from the two tables, per
+   ledger row (a line keeps the batch that first read it), and check that every file balances.
 """
 
 from __future__ import annotations
@@ -20,16 +21,17 @@ from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from sparkify.ingest.loader import (
+from sparkify.ingest.parse import parse_lines
+from sparkify.ingest.schema import LOADED_BATCH_COLUMN, STORED_EVENT_COLUMNS
+from sparkify.ingest.tables import (
     EVENTS_TABLE,
     LEDGER_TABLE,
     LINEAGE_COLUMNS,
     REJECTED_TABLE,
+    commit_batch,
     ensure_tables,
-    new_batch_id,
+    next_batch,
 )
-from sparkify.ingest.parse import parse_lines
-from sparkify.ingest.schema import EVENT_COLUMNS, LOADED_BATCH_COLUMN
 from sparkify.runtime.errors import CheckFailed
 from sparkify.runtime.progress import say, step
 
@@ -55,7 +57,7 @@ def _recovered_rows(quarantined: DataFrame, batch_id: str) -> DataFrame:
     """The quarantined lines the current parser keeps, as events rows with their original lineage."""
     reparsed = parse_lines(quarantined.select(F.col("_raw_line").alias("value"), *LINEAGE_COLUMNS))
     return reparsed.where(F.col("_reject_reason").isNull()).select(
-        *[F.col(f"parsed.{name}").alias(name) for name in EVENT_COLUMNS],
+        *[F.col(f"parsed.{name}").alias(name) for name in STORED_EVENT_COLUMNS],
         *LINEAGE_COLUMNS,
         F.lit(batch_id).alias(LOADED_BATCH_COLUMN),
     )
@@ -84,20 +86,20 @@ def _drop_from_quarantine(spark: SparkSession, files: list[str]) -> None:
 
 
 def _rebalance_ledger(spark: SparkSession, files: list[str]) -> None:
-    """Kept and rejected counts of ``files`` recomputed from the tables; the books must still balance."""
-    kept = spark.table(EVENTS_TABLE).where(F.col("_source_file").isin(files)).groupBy("_source_file").count()
-    rejected = (
-        spark.table(REJECTED_TABLE).where(F.col("_source_file").isin(files)).groupBy("_source_file").count()
-    )
+    """Kept and rejected counts of ``files`` recomputed from the tables; the books must still balance.
+
+    A line keeps the batch that first read it (``_batch_id``), so the counts are per ledger row:
+    (file, batch).
+    """
+    key = ["_source_file", "_batch_id"]
+    kept = spark.table(EVENTS_TABLE).where(F.col("_source_file").isin(files)).groupBy(*key).count()
+    rejected = spark.table(REJECTED_TABLE).where(F.col("_source_file").isin(files)).groupBy(*key).count()
     counts = (
-        kept.select("_source_file", F.col("count").alias("rows_kept"))
-        .join(
-            rejected.select("_source_file", F.col("count").alias("rows_rejected")),
-            on="_source_file",
-            how="full_outer",
-        )
+        kept.select(*key, F.col("count").alias("rows_kept"))
+        .join(rejected.select(*key, F.col("count").alias("rows_rejected")), on=key, how="full_outer")
         .select(
             F.col("_source_file").alias("source_file"),
+            F.col("_batch_id").alias("batch_id"),
             F.coalesce(F.col("rows_kept"), F.lit(0)).alias("rows_kept"),
             F.coalesce(F.col("rows_rejected"), F.lit(0)).alias("rows_rejected"),
         )
@@ -105,13 +107,15 @@ def _rebalance_ledger(spark: SparkSession, files: list[str]) -> None:
     (
         DeltaTable.forName(spark, LEDGER_TABLE)
         .alias("t")
-        .merge(counts.alias("s"), "t.source_file = s.source_file")
+        .merge(counts.alias("s"), "t.source_file = s.source_file and t.batch_id = s.batch_id")
         .whenMatchedUpdate(set={"rows_kept": "s.rows_kept", "rows_rejected": "s.rows_rejected"})
         .execute()
     )
     unbalanced = (
         spark.table(LEDGER_TABLE)
-        .where(F.col("source_file").isin(files))
+        .where(
+            F.col("source_file").isin(files) & (F.coalesce(F.col("status"), F.lit("ingested")) == "ingested")
+        )
         .where(F.col("lines_read") != F.col("rows_kept") + F.col("rows_rejected"))
         .select("source_file", "lines_read", "rows_kept", "rows_rejected")
         .collect()
@@ -119,7 +123,7 @@ def _rebalance_ledger(spark: SparkSession, files: list[str]) -> None:
     if unbalanced:
         worst = unbalanced[0]
         raise CheckFailed(
-            f"after the replay {len(unbalanced)} files do not balance, e.g. {worst.source_file}: "
+            f"after the replay {len(unbalanced)} ledger rows do not balance, e.g. {worst.source_file}: "
             f"{worst.lines_read} lines read but {worst.rows_kept} kept + {worst.rows_rejected} rejected"
         )
 
@@ -127,7 +131,7 @@ def _rebalance_ledger(spark: SparkSession, files: list[str]) -> None:
 def replay_rejected(spark: SparkSession, reason: str | None = None) -> ReplayResult:
     """Re-parse the quarantine (only lines rejected for ``reason``, if given) and move what now parses."""
     ensure_tables(spark)
-    batch_id = new_batch_id()
+    seq, batch_id = next_batch(spark)
     quarantined = _quarantined(spark, reason).cache()
     try:
         reparsed = quarantined.count()
@@ -137,6 +141,7 @@ def replay_rejected(spark: SparkSession, reason: str | None = None) -> ReplayRes
         if files:
             with step(f"move {recovered_count:,} recovered lines of {len(files)} files into {EVENTS_TABLE}"):
                 _merge_into_events(spark, recovered)
+                commit_batch(spark, seq, batch_id, "replay", len(files))
                 _drop_from_quarantine(spark, files)
                 _rebalance_ledger(spark, files)
         recovered.unpersist()

@@ -29,6 +29,11 @@ EVENT_FIELDS: tuple[tuple[str, T.DataType], ...] = (
 )
 EVENT_COLUMNS = tuple(name for name, _ in EVENT_FIELDS)
 
+# Personal names are parsed (a line must still be valid) but never stored: nothing downstream
+# needs them, and a warehouse that does not hold them cannot leak them.
+NAME_FIELDS = ("firstName", "lastName")
+STORED_EVENT_COLUMNS = tuple(name for name in EVENT_COLUMNS if name not in NAME_FIELDS)
+
 # Without these an event cannot be placed in a session or a page count; userId may be "".
 REQUIRED_FIELDS = ("ts", "userId", "sessionId", "page", "auth", "level", "itemInSession")
 
@@ -59,13 +64,22 @@ LINEAGE_DDL = "_source_file string, _source_line bigint, _ingested_at timestamp,
 # the line's original lineage.
 LOADED_BATCH_COLUMN = "_loaded_batch_id"
 EVENTS_DDL = (
-    ", ".join(f"{f.name} {f.dataType.simpleString()}" for f in EVENT_SCHEMA.fields)
+    ", ".join(
+        f"{f.name} {f.dataType.simpleString()}" for f in EVENT_SCHEMA.fields if f.name in STORED_EVENT_COLUMNS
+    )
     + ", "
     + LINEAGE_DDL
     + f", {LOADED_BATCH_COLUMN} string"
 )
 REJECTED_DDL = "_raw_line string, _reject_reason string, " + LINEAGE_DDL
+# One row per decision about a file: its content as seen (size, SHA-256), what was done (status:
+# ingested, failed, duplicate, changed), why (reason), and for an ingested file the lines read in
+# that batch (first_line .. first_line + lines_read - 1: a file that grew is read from where it ended).
 LEDGER_DDL = (
     "source_file string, size_bytes bigint, modified_at timestamp, lines_read bigint, rows_kept bigint, "
-    "rows_rejected bigint, batch_id string, ingested_at timestamp"
+    "rows_rejected bigint, batch_id string, ingested_at timestamp, content_sha256 string, status string, "
+    "reason string, first_line bigint, duplicate_of string"
 )
+# The commit record of every batch that wrote the raw layer (ingest or replay), in the order the
+# ledger assigned: rows of a batch id above the last one here are leftovers of a crash.
+BATCHES_DDL = "batch_seq bigint, batch_id string, kind string, files bigint, started_at timestamp"

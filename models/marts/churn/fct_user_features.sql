@@ -25,7 +25,7 @@ history as (
         spine.is_labelled,
         {% for days in [7, 14, 28] %}
             {{ window_sum('songs', days) }} as songs_{{ days }}d,
-            {{ window_sum('sessions_started', days) }} as sessions_{{ days }}d,
+            {{ window_sum('sessions', days) }} as sessions_{{ days }}d,
             {{ window_count_days(days) }} as active_days_{{ days }}d,
         {% endfor %}
         {{ window_sum('listening_s', 7, 'double') }} as listening_s_7d,
@@ -44,7 +44,7 @@ history as (
         {{ window_distinct_artists(7) }} as distinct_artists_7d,
         {{ window_distinct_artists(28) }} as distinct_artists_28d,
         {{ window_sum('songs') }} as songs_to_date,
-        {{ window_sum('sessions_started') }} as sessions_to_date,
+        {{ window_sum('sessions') }} as sessions_to_date,
         {{ window_count_days() }} as active_days_to_date,
         {{ window_sum('thumbs_up') }} as thumbs_up_to_date,
         {{ window_sum('thumbs_down') }} as thumbs_down_to_date,

@@ -16,11 +16,14 @@ with
 source as (
 
     select * from {{ source('sparkify', 'sparkify_events') }}
-    {% if is_incremental() %}
-        where
-            coalesce(_loaded_batch_id, _batch_id)
+    where
+        -- committed batches only: rows of a batch a crash interrupted are not the raw layer's yet
+        coalesce(_loaded_batch_id, _batch_id)
+        <= (select max(batches.batch_id) from {{ source('sparkify', 'ingest_batches') }} as batches)
+        {% if is_incremental() %}
+            and coalesce(_loaded_batch_id, _batch_id)
             > (select coalesce(max(this.batch_id), '') from {{ this }} as this)
-    {% endif %}
+        {% endif %}
 
 ),
 
@@ -29,7 +32,7 @@ renamed as (
     select
         case
             when userid = '' then null
-            when userid in ({{ "'" ~ var('placeholder_user_ids') | join("', '") ~ "'" }}) then null
+            when userid in ({{ checked_literals(var('placeholder_user_ids'), 'user id') }}) then null
             else userid
         end as user_id,
         sessionid as session_id,
@@ -76,14 +79,28 @@ enriched as (
 
 ),
 
+{#- The first copy of an event in batch order (then file and line) is the one kept, whichever
+    batch the copies arrive in: a copy in a later batch never replaces the first row's lineage. #}
 deduplicated as (
 
     select
         *,
-        row_number() over (partition by event_id order by ingested_at, source_file, source_line) as copy_number
+        row_number() over (partition by event_id order by batch_id, source_file, source_line) as copy_number
     from enriched
 
 ),
+
+{% if is_incremental() %}
+    already_staged as (
+
+        select
+            this.event_date,
+            this.event_id
+        from {{ this }} as this
+        where this.event_date in (select distinct deduplicated.event_date from deduplicated)
+
+    ),
+{% endif %}
 
 final as (
 
@@ -116,7 +133,13 @@ final as (
         ingested_at,
         batch_id
     from deduplicated
-    where copy_number = 1
+    {% if is_incremental() %}
+        left anti join already_staged
+            on
+                deduplicated.event_date = already_staged.event_date
+                and deduplicated.event_id = already_staged.event_id
+    {% endif %}
+    where deduplicated.copy_number = 1
 
 )
 
