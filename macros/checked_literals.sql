@@ -1,20 +1,23 @@
 {#- A var's values as a SQL list of string literals, each first checked against the strict
-    pattern of its kind (the same patterns as sparkify.runtime.sql_values): a value that does not
-    match stops the run with a clear message instead of reaching SQL. -#}
+    pattern of its kind (as in sparkify.runtime.sql_values): a value with any other character
+    stops the run with a clear message instead of reaching SQL. A single value counts as a list
+    of one. -#}
 {% macro checked_literals(values, kind) -%}
-    {%- set patterns = {
-        'user id': '^[A-Za-z0-9_.-]{1,64}$',
-        'date': '^[0-9]{4}-[0-9]{2}-[0-9]{2}$',
+    {%- set alphabets = {
+        'user id': 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-',
     } -%}
-    {%- if values is string or values is not iterable -%}
-        {%- do exceptions.raise_compiler_error('expected a list of ' ~ kind ~ 's, got ' ~ values) -%}
-    {%- endif -%}
+    {%- set values = [values] if values is string else values -%}
     {%- for value in values -%}
-        {%- if not modules.re.match(patterns[kind], value | string) -%}
+        {%- set text = value | string -%}
+        {%- set bad = [] -%}
+        {%- for char in text if char not in alphabets[kind] -%}
+            {%- do bad.append(char) -%}
+        {%- endfor -%}
+        {%- if bad or text | length == 0 or text | length > 64 -%}
             {%- do exceptions.raise_compiler_error(
-                'not a valid ' ~ kind ~ ': ' ~ (value | string) ~ ' (expected the pattern ' ~ patterns[kind] ~ ')'
+                'not a valid ' ~ kind ~ ': ' ~ text ~ ' (1 to 64 of the characters ' ~ alphabets[kind] ~ ')'
             ) -%}
         {%- endif -%}
-        '{{ value }}'{% if not loop.last %}, {% endif %}
+        '{{ text }}'{% if not loop.last %}, {% endif %}
     {%- endfor -%}
 {%- endmacro %}

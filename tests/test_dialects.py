@@ -125,7 +125,12 @@ def test_real_damage_stays_in_quarantine_with_its_reason(empty_layers, real_rows
         r._raw_line: r._reject_reason
         for r in spark.table(REJECTED_TABLE).select("_raw_line", "_reject_reason").collect()
     }
-    assert got == damaged
+    assert got == {_masked(line): reason for line, reason in damaged.items()}
+
+
+def _masked(line: str) -> str:
+    """The line as the quarantine keeps it: the values of the name fields replaced by "*"."""
+    return re.sub(r'("(?:firstName|lastName)"\s*:\s*)"(?:[^"\\]|\\.)*"', r'\1"*"', line)
 
 
 def test_replay_recovers_what_an_older_parser_quarantined_and_is_idempotent(

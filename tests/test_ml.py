@@ -185,3 +185,27 @@ def test_a_scoring_job_killed_half_way_leaves_the_scores_as_they_were(warehouse,
     assert versions[-1] == before_version + 1  # the killed run committed nothing; the rerun one version
     assert spark.table("analytics.churn_scores").count() == before
     assert spark.table("analytics.churn_scores").where("validation_skipped").count() == before
+
+
+def test_scores_that_fail_their_audit_are_never_published(warehouse, spark):
+    """Write-audit-publish: collapsed scores stay in the staged table; churn_scores is untouched."""
+    features = spark.table("analytics.fct_user_features")
+    as_of = features.agg(F.max("as_of_date")).first()[0]
+    features_version = delta_version(spark, "analytics.fct_user_features")
+    published_version = _scores_version(spark)
+    published = spark.table("analytics.churn_scores").collect()
+    # Plant a fault upstream of the model: every user at the scoring date gets one user's features.
+    at_date = features.where(F.col("as_of_date") == F.lit(as_of))
+    template = at_date.limit(1).drop("user_id")
+    clones = at_date.select("user_id").crossJoin(template).select(*features.columns)
+    clones.localCheckpoint().write.format("delta").mode("overwrite").option(
+        "replaceWhere", f"as_of_date = date'{as_of.isoformat()}'"
+    ).saveAsTable("analytics.fct_user_features")
+    try:
+        assert main(["score", "--skip-validation"]) == 1
+        assert _scores_version(spark) == published_version
+        assert sorted(spark.table("analytics.churn_scores").collect()) == sorted(published)
+        staged = spark.table("analytics.churn_scores_staged")
+        assert staged.agg(F.countDistinct("churn_probability")).first()[0] == 1
+    finally:
+        spark.sql(f"restore table analytics.fct_user_features to version as of {features_version}")

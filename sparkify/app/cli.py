@@ -43,6 +43,12 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return build_warehouse(args.dbt_args)
 
 
+def _cmd_maintain(args: argparse.Namespace) -> int:
+    from sparkify.app.maintain import maintain_command
+
+    return maintain_command()
+
+
 def _cmd_sql(args: argparse.Namespace) -> int:
     from sparkify.app.sql_shell import run_query
 
@@ -187,6 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write the self-contained HTML churn report.",
     )
     rep.set_defaults(handler=_cmd_report, needs_spark=True)
+
+    mnt = sub.add_parser(
+        "maintain",
+        help="OPTIMIZE and VACUUM every Delta table (retention: dbt var vacuum_retention_hours)",
+    )
+    mnt.set_defaults(handler=_cmd_maintain, needs_spark=True)
 
     sql = sub.add_parser("sql", help="run a Spark SQL query against the warehouse and print the result")
     sql.add_argument("query", help='the SQL, e.g. "show tables in analytics"')

@@ -123,7 +123,7 @@ def _read_lines(spark: SparkSession, reads: list[Decision]) -> DataFrame:
         raise RuntimeError(f"expected one partition per file, got {partitions} for {len(reads)} files")
     position = F.monotonically_increasing_id().bitwiseAND(F.lit((1 << 33) - 1))
     lines = frame.select(
-        F.regexp_replace(F.col("value"), r"\r\z", "").alias("value"),
+        _without_final_cr(F.col("value")).alias("value"),
         F.col("_metadata.file_path").alias("_source_file"),
         (position + 1).alias("_source_line"),
     )
@@ -132,6 +132,13 @@ def _read_lines(spark: SparkSession, reads: list[Decision]) -> DataFrame:
         return lines
     start_of = F.create_map(*[F.lit(item) for pair in starts.items() for item in pair])
     return lines.where(F.col("_source_line") >= F.coalesce(start_of[F.col("_source_file")], F.lit(1)))
+
+
+def _without_final_cr(value: Column) -> Column:
+    """The line without the ``\r`` of a ``\r\n`` ending, cut as bytes: a regular expression would
+    decode the line and turn invalid UTF-8 into valid replacement characters, hiding the fault."""
+    cut = F.expr("cast(substring(cast(value as binary), 1, octet_length(value) - 1) as string)")
+    return F.when(value.endswith("\r"), cut).otherwise(value)
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sparkify.runtime.settings import lakehouse_dir
+from sparkify.runtime.settings import ensure_lakehouse
 
 
 class MetastoreBusyError(RuntimeError):
@@ -64,8 +64,7 @@ def metastore_lock(command: str, *, own_jvm_running: bool = False) -> Iterator[N
     ``own_jvm_running``: this process already started Spark (and booted Derby) itself, so the
     Derby probe would only find our own JVM.
     """
-    home = lakehouse_dir()
-    home.mkdir(parents=True, exist_ok=True)
+    home = ensure_lakehouse()
     lock_path = home / ".metastore.lock"
     handle = open(lock_path, "a+")  # noqa: SIM115 - held open for the lock's lifetime
     try:

@@ -61,6 +61,15 @@ def lakehouse_dir() -> Path:
     return _anchored(os.environ.get("SPARKIFY_LAKEHOUSE", "lakehouse"))
 
 
+def ensure_lakehouse() -> Path:
+    """The lakehouse folder, created readable by its owner only (it holds every user's history)."""
+    home = lakehouse_dir()
+    if not home.exists():
+        home.mkdir(parents=True, mode=0o700)
+        home.chmod(0o700)  # mkdir's mode is filtered by the umask
+    return home
+
+
 def raw_landing_dir() -> Path:
     """Folder the ingestion step reads new log files from; ``SPARKIFY_RAW_DIR`` overrides it."""
     return _anchored(os.environ.get("SPARKIFY_RAW_DIR", "data/raw"))

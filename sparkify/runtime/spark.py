@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pyspark.sql import SparkSession
 
-from sparkify.runtime.settings import active_target, lakehouse_dir, pin_environment
+from sparkify.runtime.settings import active_target, ensure_lakehouse, pin_environment
 
 
 def get_spark() -> SparkSession:
@@ -22,8 +22,9 @@ def get_spark() -> SparkSession:
     target = active_target()
     builder = SparkSession.builder.enableHiveSupport()
     if target.is_embedded:
+        home = ensure_lakehouse()
         for sub in ("tmp", "tmp/spark-local", "tmp/hive-local", "tmp/hive-resources"):
-            (lakehouse_dir() / sub).mkdir(parents=True, exist_ok=True)
+            (home / sub).mkdir(parents=True, exist_ok=True)
         for key, value in target.spark_conf.items():
             builder = builder.config(key, value)
     spark = builder.getOrCreate()

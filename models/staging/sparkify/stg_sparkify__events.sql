@@ -13,17 +13,20 @@
 
 with
 
+{#- Rows of committed batches only (a crash between a batch's writes and its commit leaves rows
+    that are not the raw layer's yet), and on an incremental run only batches newer than staged. -#}
+{%- set staged_up_to = "''" %}
+{%- if is_incremental() %}
+    {%- set staged_up_to = "(select coalesce(max(this.batch_id), '') from " ~ this ~ " as this)" %}
+{%- endif %}
+
 source as (
 
     select * from {{ source('sparkify', 'sparkify_events') }}
     where
-        -- committed batches only: rows of a batch a crash interrupted are not the raw layer's yet
-        coalesce(_loaded_batch_id, _batch_id)
+        coalesce(_loaded_batch_id, _batch_id) > {{ staged_up_to }}
+        and coalesce(_loaded_batch_id, _batch_id)
         <= (select max(batches.batch_id) from {{ source('sparkify', 'ingest_batches') }} as batches)
-        {% if is_incremental() %}
-            and coalesce(_loaded_batch_id, _batch_id)
-            > (select coalesce(max(this.batch_id), '') from {{ this }} as this)
-        {% endif %}
 
 ),
 
@@ -79,7 +82,7 @@ enriched as (
 
 ),
 
-{#- The first copy of an event in batch order (then file and line) is the one kept, whichever
+{# The first copy of an event in batch order (then file and line) is the one kept, whichever
     batch the copies arrive in: a copy in a later batch never replaces the first row's lineage. #}
 deduplicated as (
 
@@ -101,6 +104,20 @@ deduplicated as (
 
     ),
 {% endif %}
+
+first_copies as (
+
+    select deduplicated.*
+    from deduplicated
+    {% if is_incremental() %}
+        left anti join already_staged
+            on
+                deduplicated.event_date = already_staged.event_date
+                and deduplicated.event_id = already_staged.event_id
+    {% endif %}
+    where deduplicated.copy_number = 1
+
+),
 
 final as (
 
@@ -132,14 +149,7 @@ final as (
         source_line,
         ingested_at,
         batch_id
-    from deduplicated
-    {% if is_incremental() %}
-        left anti join already_staged
-            on
-                deduplicated.event_date = already_staged.event_date
-                and deduplicated.event_id = already_staged.event_id
-    {% endif %}
-    where deduplicated.copy_number = 1
+    from first_copies
 
 )
 

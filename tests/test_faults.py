@@ -1,0 +1,269 @@
+"""Nothing stops, nothing is lost, nothing depends on the clock or on load history.
+
+Real Spark, Delta and dbt on small real and generated logs: damaged files beside good ones, files
+that grow, copies and rewrites; and a log landed in random batches, built after each, compared
+table by table with a full refresh of the same files.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from pyspark.sql import functions as F
+
+from sparkify.app.cli import main
+from sparkify.ingest.command import run_ingest
+from sparkify.ingest.files import file_uri
+from sparkify.ingest.tables import EVENTS_TABLE, LEDGER_TABLE, REJECTED_TABLE
+from sparkify.runtime.dbt import run_dbt
+from sparkify.runtime.spark import get_spark, stop_spark
+from tests.conftest import PROJECT_ROOT, drop_schemas
+
+SMALL_VARS = json.dumps({"min_history_days": 7, "as_of_cadence_days": 3, "label_horizon_days": 5})
+COMPARED_TABLES = (
+    "stg_sparkify__events", "int_sessions", "int_user_daily_activity", "int_users", "int_as_of_dates",
+    "int_user_as_of_dates", "fct_churn_labels", "fct_user_features", "fct_training_set", "dim_users",
+    "fct_cohort_weekly_activity",
+)  # fmt: skip
+
+
+@pytest.fixture
+def empty_layers(spark):
+    drop_schemas(spark)
+    return spark
+
+
+def _real(real_rows: Path, start: int, count: int) -> bytes:
+    lines = real_rows.read_bytes().splitlines(keepends=True)
+    return b"".join(lines[start : start + count])
+
+
+def _books(spark) -> dict[str, tuple[int, int, int]]:
+    """Per file: lines the ledger says were read, rows kept, rows rejected (from the tables)."""
+    read = {
+        r.source_file: r.n
+        for r in spark.table(LEDGER_TABLE)
+        .where("status = 'ingested'")
+        .groupBy("source_file")
+        .agg(F.sum("lines_read").alias("n"))
+        .collect()
+    }
+    kept = {
+        r._source_file: r["count"]
+        for r in spark.table(EVENTS_TABLE).groupBy("_source_file").count().collect()
+    }
+    rejected = {
+        r._source_file: r["count"]
+        for r in spark.table(REJECTED_TABLE).groupBy("_source_file").count().collect()
+    }
+    return {uri: (n, kept.get(uri, 0), rejected.get(uri, 0)) for uri, n in read.items()}
+
+
+def test_damaged_files_are_refused_alone_and_good_files_land_whole(empty_layers, real_rows: Path, test_home):
+    spark = empty_layers
+    landing = test_home / "landing-damaged"
+    shutil.rmtree(landing, ignore_errors=True)
+    landing.mkdir()
+    spaced = landing / "day one 100%.json"
+    spaced.write_bytes(_real(real_rows, 0, 300))
+    (landing / "day-two.json").write_bytes(_real(real_rows, 300, 200))
+    (landing / "empty.json").write_bytes(b"")
+    whole = gzip.compress(_real(real_rows, 500, 40))
+    (landing / "truncated.json.gz").write_bytes(whole[: len(whole) // 2])
+    (landing / "lone-cr.json").write_bytes(_real(real_rows, 540, 5).replace(b"\n", b"\r"))
+
+    first = run_ingest(landing)
+    refused = {Path(path).name: reason for path, _, reason in first.problems}
+    assert set(refused) == {"truncated.json.gz"} and refused["truncated.json.gz"].startswith("truncated_gzip")
+    assert first.lines_read == 300 + 200 + 0 + 1  # five events joined by lone \r are one line
+    assert first.rows_rejected == 1 and first.rejected_by_reason == {"trailing_content": 1}
+    assert main(["ingest", "--from", str(landing)]) == 0  # recorded already: held back, nothing new
+    books = _books(spark)
+    assert books[file_uri(spaced)] == (300, 300, 0)
+    assert all(n == kept + rejected for n, kept, rejected in books.values())
+    assert spark.table(EVENTS_TABLE).count() == 500  # the second run added nothing
+    quarantined = spark.table(REJECTED_TABLE).first()._raw_line
+    assert '"firstName":"*"' in quarantined and '"lastName":"*"' in quarantined  # masked, still a JSON line
+    assert not {"firstName", "lastName"} & set(spark.table(EVENTS_TABLE).columns)
+
+    with spaced.open("ab") as handle:  # the log grows by 10 lines
+        handle.write(_real(real_rows, 600, 10))
+    (landing / "copy-of-day-two.json").write_bytes((landing / "day-two.json").read_bytes())
+    grown = run_ingest(landing)
+    assert (grown.grown, grown.lines_read, grown.rows_kept) == (1, 10, 10)
+    assert [Path(p).name for p, _ in grown.duplicates] == ["copy-of-day-two.json"]
+    assert _books(spark)[file_uri(spaced)] == (310, 310, 0)
+    assert run_dbt(["build"]) == 0
+
+    # A rewrite is reported, not ignored; --reingest replaces the file's rows, and the build refreshes.
+    (landing / "day-two.json").write_bytes(_real(real_rows, 300, 150))
+    assert main(["ingest", "--from", str(landing)]) == 1
+    assert main(["ingest", "--from", str(landing), "--reingest", str(landing / "day-two.json")]) == 0
+    assert _books(spark)[file_uri(landing / "day-two.json")] == (150, 150, 0)
+    assert main(["build"]) == 0
+    staged = spark.table("analytics.stg_sparkify__events").where(
+        F.col("source_file") == file_uri(landing / "day-two.json")
+    )
+    assert staged.count() == 150
+
+    # The truncated file, completed, arrives with the next run.
+    (landing / "truncated.json.gz").write_bytes(whole)
+    assert run_ingest(landing).lines_read == 40
+
+
+def _land_in_batches(source: Path, landing: Path, seed: int) -> list[list[Path]]:
+    """The day files in three random batches, days out of order, with a late day in the last one;
+    plus a redelivered copy of some events and a sessionId its user reuses days later."""
+    rng = random.Random(seed)
+    days = sorted((source / "events").glob("*.json"))
+    late = days.pop(rng.randrange(3, len(days) - 3))
+    rng.shuffle(days)
+    cut_a, cut_b = sorted(rng.sample(range(2, len(days) - 1), 2))
+    batches = [days[:cut_a], days[cut_a:cut_b], [*days[cut_b:], late]]
+    extra = landing / "extra"
+    extra.mkdir(parents=True)
+    lines = days[0].read_text().splitlines()
+    redelivered = extra / "redelivered.json"
+    redelivered.write_text("\n".join(lines[:25]) + "\n")  # the same events again, in a later batch
+    reused = extra / "reused-session.json"
+    moved = []
+    for line in lines[:8]:
+        event = json.loads(line)
+        if event.get("ts") and event.get("userId"):
+            event["ts"] += 5 * 86_400_000  # the user's sessionId again, five days later
+            moved.append(json.dumps(event))
+    stray = json.loads(moved[0])
+    stray["ts"] = 1_893_456_000_000  # 2030-01-01: plausible by the configuration, but no day of data
+    reused.write_text("\n".join([*moved, json.dumps(stray)]) + "\n")
+    batches[1].append(redelivered)
+    batches[2].append(reused)
+    return batches
+
+
+def _copy_tables(spark, schema: str) -> None:
+    spark.sql(f"create database if not exists {schema}")
+    for table in COMPARED_TABLES:
+        spark.sql(f"drop table if exists {schema}.{table}")
+        spark.sql(f"create table {schema}.{table} using delta as select * from analytics.{table}")
+
+
+def _comparable(spark, table: str):
+    """The table with doubles rounded to 6 decimals (exact sums make even that generous)."""
+    frame = spark.table(table)
+    return frame.select(
+        *[
+            F.round(F.col(f.name), 6).alias(f.name) if f.dataType.typeName() == "double" else F.col(f.name)
+            for f in frame.schema.fields
+        ]
+    )
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_incremental_builds_equal_a_full_refresh(empty_layers, test_home: Path, seed: int):
+    spark = empty_layers
+    source = test_home / f"generated-{seed}"
+    landing = test_home / f"landing-batches-{seed}"
+    for folder in (source, landing):
+        shutil.rmtree(folder, ignore_errors=True)
+    args = [
+        "generate",
+        "--users",
+        "30",
+        "--days",
+        "24",
+        "--seed",
+        str(seed),
+        "--corrupt-rate",
+        "0.01",
+        "--quiet",
+    ]
+    assert main([*args, "--out", str(source)]) == 0
+    for number, batch in enumerate(_land_in_batches(source, landing, seed)):
+        target = landing / f"batch-{number}"
+        target.mkdir(parents=True)
+        for path in batch:
+            shutil.copy(path, target / path.name)
+        run_ingest(landing)
+        assert run_dbt(["run", "--vars", SMALL_VARS]) == 0, f"incremental run after batch {number}"
+    _copy_tables(spark, "incremental_copy")
+    assert run_dbt(["run", "--full-refresh", "--vars", SMALL_VARS]) == 0
+    differences = {}
+    for table in COMPARED_TABLES:
+        built = _comparable(spark, f"incremental_copy.{table}")
+        full = _comparable(spark, f"analytics.{table}")
+        only_incremental, only_full = built.exceptAll(full).count(), full.exceptAll(built).count()
+        if only_incremental or only_full:
+            differences[table] = (only_incremental, only_full)
+    spark.sql("drop database incremental_copy cascade")
+    last_as_of = spark.table("analytics.int_as_of_dates").agg(F.max("as_of_date")).first()[0]
+    assert last_as_of.year == 2018, f"one stray event in 2030 stretched the spine to {last_as_of}"
+    assert not differences, (
+        f"seed {seed}: rows only in the incremental / only in the full build: {differences}"
+    )
+    assert spark.table("analytics.fct_user_features").count() > 0
+
+
+def _kill_at(command: list[str], marker: str, after_s: float) -> str:
+    """Start ``command``; once it prints ``marker`` (its work began), SIGKILL its process group
+    ``after_s`` seconds later. Returns the last line it printed: where the kill landed."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    child = subprocess.Popen(
+        command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    for line in child.stdout:
+        if marker in line:
+            break
+    time.sleep(after_s)
+    os.killpg(child.pid, signal.SIGKILL)
+    output = child.communicate()[0]
+    time.sleep(1)  # the JVM's Derby lock goes with the process group
+    lines = [line for line in output.splitlines() if line.strip()]
+    return f"{after_s:.1f} s after {marker!r}: " + (
+        lines[-1] if lines else f"(finished: rc {child.returncode})"
+    )
+
+
+def test_ingest_and_build_killed_anywhere_are_finished_by_a_rerun(empty_layers, real_rows: Path, test_home):
+    """SIGKILL at random points (seeded), rerun: the books balance and no line is there twice."""
+    landing = test_home / "landing-crash"
+    shutil.rmtree(landing, ignore_errors=True)
+    landing.mkdir()
+    stop_spark()  # the embedded metastore admits one JVM: hand it to the child processes
+    rng = random.Random(2026)
+    ingest = [sys.executable, "-m", "sparkify.app", "ingest", "--from", str(landing)]
+    build = [sys.executable, "-m", "sparkify.app", "build", "--exclude", "resource_type:test",
+             "resource_type:unit_test"]  # fmt: skip
+    seen = []
+    for round_ in range(5):
+        (landing / f"part-{round_}.json").write_bytes(_real(real_rows, 400 * round_, 400))
+        seen.append(("ingest", _kill_at(ingest, "ingest: survey", rng.uniform(0, 12))))
+    for _ in range(2):
+        seen.append(("build", _kill_at(build, "START", rng.uniform(0, 20))))
+    print("kill points (command, its last line before the kill):", *seen, sep="\n  ")
+    for command in (ingest, build):
+        rerun = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
+        assert rerun.returncode == 0, rerun.stdout[-2000:] + rerun.stderr[-2000:]
+    spark = get_spark()
+    books = _books(spark)
+    assert len(books) == 5 and all(n == 400 == kept + rejected for n, kept, rejected in books.values()), (
+        books,
+        seen,
+    )
+    lines = (
+        spark.table(EVENTS_TABLE)
+        .select("_source_file", "_source_line")
+        .union(spark.table(REJECTED_TABLE).select("_source_file", "_source_line"))
+    )
+    assert lines.count() == lines.distinct().count() == 2000, seen
+    assert spark.table("analytics.stg_sparkify__events").count() == spark.table(EVENTS_TABLE).count()
