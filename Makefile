@@ -7,8 +7,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 JARS_STAMP := .jars/.resolved
 SCALE ?= mini
+TARGET ?= local
 
-.PHONY: setup demo test test-unit test-all lint bench report-check clean clean-lakehouse
+.PHONY: setup demo test test-unit test-all lint bench report-check clean clean-lakehouse cluster-up cluster-down cluster-status
 
 setup: $(STAMP) $(JARS_STAMP)
 
@@ -21,7 +22,7 @@ $(STAMP): pyproject.toml
 $(JARS_STAMP): conf/maven/pom.xml
 	@command -v mvn >/dev/null || (apt-get update -qq && apt-get install -y -qq maven)
 	mvn --batch-mode --quiet -f conf/maven/pom.xml -Dmaven.repo.local=$(CURDIR)/.cache/m2 \
-	    dependency:copy-dependencies -DincludeScope=runtime -DincludeGroupIds=io.delta \
+	    dependency:copy-dependencies -DincludeScope=runtime -DincludeGroupIds=io.delta,org.postgresql \
 	    -DoutputDirectory=$(CURDIR)/.jars
 	@touch $@
 
@@ -47,16 +48,28 @@ lint: setup
 	$(BIN)/sqlfluff lint models macros tests/dbt  # snapshots/: the jinja templater has no snapshot tag
 
 ## Every stage timed as its own process at SCALE=mini|medium|full (REPEATS=n runs per stage, default
-## mini 2, full 1); rewrites that scale's rows of BENCHMARKS.md.
+## mini 2, full 1) on TARGET=local|cluster; rewrites that scale's (and target's) section of BENCHMARKS.md.
 bench: setup
-	$(BIN)/python -m bench.run --scale $(SCALE) $(if $(REPEATS),--repeats $(REPEATS))
+	$(BIN)/python -m bench.run --scale $(SCALE) --target $(TARGET) $(if $(REPEATS),--repeats $(REPEATS))
 
 ## Open the latest churn report in headless Chromium (installed from Debian when missing).
 report-check: setup
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	$(BIN)/python tools/check_report.py $${SPARKIFY_LAKEHOUSE:-lakehouse}/reports/churn_report.html
 
+## The project's own Spark cluster on loopback (PostgreSQL metastore, master, 2 workers, Thrift
+## server), all state in lakehouse/cluster/; then DBT_TARGET=cluster for dbt and every sparkify step.
+cluster-up: setup
+	$(BIN)/sparkify cluster up
+
+cluster-status: setup
+	$(BIN)/sparkify cluster status
+
+cluster-down: setup
+	$(BIN)/sparkify cluster down
+
 clean-lakehouse:
+	@if [ -x $(BIN)/sparkify ]; then $(BIN)/sparkify cluster down; fi
 	rm -rf lakehouse target logs
 
 clean: clean-lakehouse

@@ -51,15 +51,19 @@ def _machine() -> str:
 def render_section(summary: dict[str, Any]) -> str:
     """Markdown for one scale, between markers so that the next run replaces it."""
     scale = summary["scale"]
+    target = summary.get("target", "local")
+    on = "" if target == "local" else " on the project's cluster (Thrift server, master, 2 workers)"
+    switch = "" if target == "local" else " TARGET=cluster"
+    flag = "" if target == "local" else " --target cluster"
     results = {stage: _stats(runs) for stage, runs in summary["results"].items()}
     increment = {stage: _stats(runs) for stage, runs in summary["incremental"].items()}
     gib = summary["extra"]["log_bytes"] / 2**30
     lines = [
-        f"### {scale} (seed {summary['seed']}, {gib:.2f} GiB of log, {summary['repeats']} run(s) per stage, "
+        f"### {scale}{on} (seed {summary['seed']}, {gib:.2f} GiB of log, {summary['repeats']} run(s) per stage, "
         f"measured {summary['measured_on']})",
         "",
-        f"Command: `make bench SCALE={scale} REPEATS={summary['repeats']}` "
-        f"(`python -m bench.run --scale {scale} --repeats {summary['repeats']}`). Machine: {_machine()}.",
+        f"Command: `make bench SCALE={scale}{switch} REPEATS={summary['repeats']}` "
+        f"(`python -m bench.run --scale {scale}{flag} --repeats {summary['repeats']}`). Machine: {_machine()}.",
         "",
         "| stage | runs | median wall | min | max | median CPU | peak RSS |",
         "|---|---|---|---|---|---|---|",

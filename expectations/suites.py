@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import great_expectations.expectations as gxe
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from sparkify.expectations import thresholds as T
@@ -270,8 +270,17 @@ def _training_expectations(previous: dict[str, float]) -> list[gxe.Expectation]:
 
 
 def _scores_frame(spark: SparkSession) -> DataFrame:
-    """The latest scoring run, as staged for its audit (write-audit-publish: nothing is published unchecked)."""
-    return spark.table(f"{ANALYTICS_SCHEMA}.churn_scores_staged")
+    """The latest scoring run, as staged for its audit (write-audit-publish: nothing is published unchecked).
+
+    With each score over the run's mean score: the spread that says whether the model still ranks
+    anyone. Churn in a week is rare, so an honest model's scores are small numbers whose absolute
+    spread is small too; only their spread relative to their mean tells a ranking from a constant.
+    """
+    staged = spark.table(f"{ANALYTICS_SCHEMA}.churn_scores_staged")
+    mean = F.avg(F.col("churn_probability")).over(Window.partitionBy())
+    return staged.withColumn(
+        "churn_probability_over_mean", F.coalesce(F.col("churn_probability") / mean, F.lit(0.0))
+    )
 
 
 def _scores_expectations(previous: dict[str, float]) -> list[gxe.Expectation]:
@@ -294,8 +303,8 @@ def _scores_expectations(previous: dict[str, float]) -> list[gxe.Expectation]:
             meta=_meta("one_row_per_user_date_model", "a rerun replaces, never duplicates"),
         ),
         gxe.ExpectColumnStdevToBeBetween(
-            column="churn_probability",
-            min_value=T.MIN_SCORE_STDEV,
+            column="churn_probability_over_mean",
+            min_value=T.MIN_SCORE_RELATIVE_STDEV,
             severity=CRITICAL,
             meta=_meta("scores_not_collapsed", "a model that gives everyone the same score ranks nobody"),
         ),

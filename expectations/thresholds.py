@@ -96,8 +96,11 @@ MIN_LABELLED_DATES = 22
 MIN_CHURNED_ROWS = 10
 
 # --- churn_scores (the latest scoring run) -------------------------------------------------------
-# A model whose scores barely vary has collapsed to a constant.
-MIN_SCORE_STDEV = 0.01
+# A model whose scores barely vary around their mean has collapsed to a constant. Relative to the
+# mean (the coefficient of variation), because a weekly churn rate of a few percent makes an honest
+# model's scores small: one run of 150 users had mean 0.012 and stdev 0.0074 (0.6 of the mean), and
+# an absolute floor of 0.01 refused it. A constant gives 0.
+MIN_SCORE_RELATIVE_STDEV = 0.1
 MIN_DISTINCT_SCORES = 5
 # Mean predicted churn far outside the observed base rate band means a broken model or inputs.
 MEAN_SCORE = (0.005, 0.6)

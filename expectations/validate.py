@@ -27,6 +27,7 @@ from sparkify.expectations.history import (
     previous_observations,
 )
 from sparkify.expectations.suites import CRITICAL, SUITES, SuiteSpec
+from sparkify.runtime import storage
 from sparkify.runtime.errors import EXIT_CHECK_FAILED, EXIT_OK, UsageError
 from sparkify.runtime.progress import say
 from sparkify.runtime.settings import lakehouse_dir
@@ -54,6 +55,22 @@ def gx_root() -> Path:
 
 def data_docs_index() -> Path:
     return gx_root() / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+
+
+def publish_data_docs(spark: Any) -> str:
+    """Where readers find the Data Docs: the GX project's own site when storage is the lakehouse,
+    else a copy of the site under ``<storage root>/gx/data_docs`` (through Hadoop's FileSystem).
+
+    Great Expectations renders its site on the driver's disk; on a cluster whose storage is
+    ``hdfs://`` or ``s3a://`` the copy is what other people can open.
+    """
+    root = storage.storage_root()
+    site = data_docs_index().parent
+    if storage.local_path(root) == lakehouse_dir():
+        return str(data_docs_index())
+    target = storage.join(root, "gx", "data_docs")
+    storage.copy_folder_from_local(spark, site, target)
+    return storage.join(target, "index.html")
 
 
 def _context() -> Any:
@@ -214,11 +231,11 @@ def validate(suites: tuple[str, ...] | None = None) -> list[SuiteOutcome]:
     if all_rows:
         append_results(spark, all_rows)
     context.build_data_docs()
-    _print(outcomes, run_id)
+    _print(outcomes, run_id, publish_data_docs(spark))
     return outcomes
 
 
-def _print(outcomes: list[SuiteOutcome], run_id: str) -> None:
+def _print(outcomes: list[SuiteOutcome], run_id: str, docs: str) -> None:
     lines = [f"validation run {run_id}", f"{'suite':<28} {'result':<8} {'checked':>7}  notes"]
     for outcome in outcomes:
         if outcome.skipped_reason:
@@ -229,7 +246,7 @@ def _print(outcomes: list[SuiteOutcome], run_id: str) -> None:
             [*(f"FAILED {c}" for c in outcome.critical_failures), *(f"warn {w}" for w in outcome.warnings)]
         )
         lines.append(f"{outcome.suite:<28} {status:<8} {outcome.evaluated:>7}  {notes}")
-    lines.append(f"Data Docs: {data_docs_index()}")
+    lines.append(f"Data Docs: {docs}")
     say("\n".join(lines))
 
 

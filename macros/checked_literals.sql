@@ -9,11 +9,8 @@
     {%- set values = [values] if values is string else values -%}
     {%- for value in values -%}
         {%- set text = value | string -%}
-        {%- set bad = [] -%}
-        {%- for char in text if char not in alphabets[kind] -%}
-            {%- do bad.append(char) -%}
-        {%- endfor -%}
-        {%- if bad or text | length == 0 or text | length > 64 -%}
+        {%- set outside = text | reject('in', alphabets[kind]) | list -%}
+        {%- if outside or text | length == 0 or text | length > 64 -%}
             {%- do exceptions.raise_compiler_error(
                 'not a valid ' ~ kind ~ ': ' ~ text ~ ' (1 to 64 of the characters ' ~ alphabets[kind] ~ ')'
             ) -%}

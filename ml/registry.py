@@ -1,4 +1,8 @@
-"""Versioned churn models under the lakehouse, and the champion pointer the scoring job follows.
+"""Versioned churn models in storage, and the champion pointer the scoring job follows.
+
+The registry is addressed by URI through Hadoop's FileSystem API (``sparkify.runtime.storage``): the
+lakehouse folder by default, ``SPARKIFY_MODEL_DIR`` or ``SPARKIFY_STORAGE`` (``hdfs://``, ``s3a://``)
+on a cluster, where the driver that trains and the one that scores need not share a disk.
 
 Layout: ``<models root>/<version>/pipeline/`` (the fitted PipelineModel) and
 ``<version>/metadata.json`` (features, parameters, metrics, the Delta version and as-of range of
@@ -15,21 +19,22 @@ import os
 import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from pyspark.ml import PipelineModel
 
+from sparkify.runtime import storage
 from sparkify.runtime.errors import UsageError
-from sparkify.runtime.settings import lakehouse_dir, project_dir
+from sparkify.runtime.settings import project_dir
+from sparkify.runtime.spark import get_spark
 from sparkify.runtime.sql_values import checked
 from sparkify.runtime.version import __version__
 
 
-def models_root() -> Path:
-    """``SPARKIFY_MODEL_DIR`` or ``<lakehouse>/models/churn``."""
+def models_root() -> str:
+    """``SPARKIFY_MODEL_DIR`` (a URI or a path) or ``<storage root>/models/churn``, as a URI."""
     override = os.environ.get("SPARKIFY_MODEL_DIR")
-    return Path(override).absolute() if override else lakehouse_dir() / "models" / "churn"
+    return storage.as_uri(override) if override else storage.join(storage.storage_root(), "models", "churn")
 
 
 def new_version() -> str:
@@ -58,37 +63,38 @@ class RegisteredModel:
     """A saved model version."""
 
     version: str
-    path: Path
+    uri: str
     metadata: dict[str, Any]
 
     def load(self) -> PipelineModel:
-        return PipelineModel.load(str(self.path / "pipeline"))
+        return PipelineModel.load(storage.join(self.uri, "pipeline"))
 
 
 def save_model(model: PipelineModel, version: str, metadata: dict[str, Any]) -> RegisteredModel:
-    folder = models_root() / version
-    model.write().overwrite().save(str(folder / "pipeline"))
-    _write_json(folder / "metadata.json", {"version": version, **metadata})
+    folder = storage.join(models_root(), version)
+    model.write().overwrite().save(storage.join(folder, "pipeline"))
+    _write_json(storage.join(folder, "metadata.json"), {"version": version, **metadata})
     return RegisteredModel(version, folder, metadata)
 
 
 def load_version(version: str) -> RegisteredModel:
-    folder = models_root() / checked(version, "model version")
-    if not (folder / "metadata.json").exists():
+    folder = storage.join(models_root(), checked(version, "model version"))
+    metadata = storage.join(folder, "metadata.json")
+    if not storage.exists(get_spark(), metadata):
         raise UsageError(f"no model version {version} under {models_root()}")
-    return RegisteredModel(version, folder, json.loads((folder / "metadata.json").read_text()))
+    return RegisteredModel(version, folder, json.loads(storage.read_bytes(get_spark(), metadata)))
 
 
 def champion() -> RegisteredModel | None:
-    pointer = models_root() / "champion.json"
-    if not pointer.exists():
+    pointer = storage.join(models_root(), "champion.json")
+    if not storage.exists(get_spark(), pointer):
         return None
-    return load_version(json.loads(pointer.read_text())["version"])
+    return load_version(json.loads(storage.read_bytes(get_spark(), pointer))["version"])
 
 
 def promote(version: str, reason: str) -> None:
     _write_json(
-        models_root() / "champion.json",
+        storage.join(models_root(), "champion.json"),
         {
             "version": version,
             "promoted_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -97,16 +103,6 @@ def promote(version: str, reason: str) -> None:
     )
 
 
-def _write_json(path: Path, payload: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".json.partial")
-    with open(partial, "w") as handle:
-        handle.write(json.dumps(payload, indent=2, default=str) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    partial.replace(path)
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)  # the rename itself is durable only once the folder is on disk
-    finally:
-        os.close(folder)
+def _write_json(uri: str, payload: dict[str, Any]) -> None:
+    text = json.dumps(payload, indent=2, default=str) + "\n"
+    storage.write_bytes(get_spark(), uri, text.encode())

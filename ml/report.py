@@ -8,6 +8,7 @@ from pathlib import Path
 import jinja2
 
 from sparkify.ml import plots, registry, report_data
+from sparkify.runtime import storage
 from sparkify.runtime.progress import say, step
 from sparkify.runtime.settings import lakehouse_dir
 from sparkify.runtime.spark import get_spark
@@ -15,12 +16,13 @@ from sparkify.runtime.spark import get_spark
 TOP_USERS = 20
 
 
-def report_path() -> Path:
-    return lakehouse_dir() / "reports" / "churn_report.html"
+def report_uri() -> str:
+    """Where the report goes: ``<storage root>/reports/churn_report.html`` (the lakehouse by default)."""
+    return storage.join(storage.storage_root(), "reports", "churn_report.html")
 
 
-def render_report() -> Path:
-    """Query the marts, draw the figures, write the HTML; return its path."""
+def render_report() -> str:
+    """Query the marts, draw the figures, write the HTML (whole or not at all); return its URI."""
     spark = get_spark()
     with step("query the marts for the report"):
         overview = report_data.overview(spark)
@@ -60,16 +62,14 @@ def render_report() -> Path:
         autoescape=jinja2.select_autoescape(["html", "j2"]),
     )
     html = environment.get_template("report.html.j2").render(**context)
-    path = report_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".html.partial")
-    partial.write_text(html)
-    partial.replace(path)
-    return path
+    uri = report_uri()
+    data = html.encode()
+    storage.write_bytes(spark, uri, data)
+    say(f"report: {storage.local_path(uri) or uri} ({len(data) / 1024:.0f} KB)")
+    return uri
 
 
 def report_command() -> int:
-    """CLI wrapper: prints the report's path."""
-    path = render_report()
-    say(f"report: {path} ({path.stat().st_size / 1024:.0f} KB)")
+    """CLI wrapper: the report says where it went."""
+    render_report()
     return 0

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from delta.tables import DeltaTable
-from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from sparkify.ml import registry
@@ -23,7 +23,7 @@ from sparkify.ml.explain import risk_factors
 from sparkify.runtime.errors import CheckFailed, UsageError
 from sparkify.runtime.progress import say, step
 from sparkify.runtime.settings import ANALYTICS_SCHEMA
-from sparkify.runtime.spark import delta_version, get_spark
+from sparkify.runtime.spark import delta_version, get_spark, retry_on_conflict
 
 SCORES_TABLE = f"{ANALYTICS_SCHEMA}.churn_scores"
 STAGED_SCORES_TABLE = f"{ANALYTICS_SCHEMA}.churn_scores_staged"
@@ -78,10 +78,19 @@ def scored_rows(
     )
 
 
-def publish(spark: SparkSession, as_of: date, model_version: str) -> int:
-    """MERGE the audited staged scores on (user_id, as_of_date, model_version); the new Delta version."""
-    staged = spark.table(STAGED_SCORES_TABLE)
+def publish(spark: SparkSession, as_of: date, model_version: str, staged_version: int) -> int:
+    """MERGE the audited staged scores on (user_id, as_of_date, model_version); the new Delta version.
+
+    Reads the staged table at the version this run wrote, so a scoring run started beside this one
+    cannot slip its rows in; a MERGE that loses a commit race to another run is run again.
+    """
+    staged = spark.read.option("versionAsOf", staged_version).table(STAGED_SCORES_TABLE)
     same_run = (F.col("t.as_of_date") == F.lit(as_of)) & (F.col("t.model_version") == F.lit(model_version))
+    retry_on_conflict(lambda: _merge(spark, staged, same_run))
+    return delta_version(spark, SCORES_TABLE)
+
+
+def _merge(spark: SparkSession, staged: DataFrame, same_run: Column) -> None:
     (
         DeltaTable.forName(spark, SCORES_TABLE)
         .alias("t")
@@ -94,7 +103,6 @@ def publish(spark: SparkSession, as_of: date, model_version: str) -> int:
         .whenNotMatchedBySourceDelete(condition=same_run)
         .execute()
     )
-    return delta_version(spark, SCORES_TABLE)
 
 
 def champion_or_fail() -> registry.RegisteredModel:
@@ -120,16 +128,28 @@ def stage(
     with step(f"score users at {as_of} with model {champion.version}"):
         scores = scored_rows(spark, champion, as_of, validation_run_id, skip_validation)
         ordered = scores.select(*spark.table(SCORES_TABLE).columns)
-        ordered.write.format("delta").mode("overwrite").option("overwriteSchema", "true").saveAsTable(
-            STAGED_SCORES_TABLE
+        retry_on_conflict(
+            lambda: (
+                ordered.write.format("delta")
+                .mode("overwrite")
+                .option("overwriteSchema", "true")
+                .saveAsTable(STAGED_SCORES_TABLE)
+            )
         )
-        staged = spark.table(STAGED_SCORES_TABLE)
-        users = staged.count()
-        deciles = [row["n"] for row in staged.groupBy("risk_decile").agg(F.count("*").alias("n")).collect()]
-        mean_p = staged.select(F.avg("churn_probability")).first()[0]
+        written = delta_version(spark, STAGED_SCORES_TABLE)
+        by_decile = (
+            spark.read.option("versionAsOf", written)
+            .table(STAGED_SCORES_TABLE)
+            .groupBy("risk_decile")
+            .agg(F.count("*").alias("n"), F.sum("churn_probability").alias("p"))
+            .collect()
+        )
+        deciles = [row["n"] for row in by_decile]
+        users = sum(deciles)
+        mean_p = sum(row["p"] for row in by_decile) / users
     say(
         f"score: {users:,} users at {as_of} with model {champion.version} -> {STAGED_SCORES_TABLE} "
         f"(to audit); mean churn probability {mean_p:.3f}; decile sizes {min(deciles)}-{max(deciles)}"
         + ("; validation SKIPPED (--skip-validation)" if skip_validation else "")
     )
-    return ScoreResult(as_of, champion.version, users, delta_version(spark, STAGED_SCORES_TABLE))
+    return ScoreResult(as_of, champion.version, users, written)

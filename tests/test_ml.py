@@ -25,6 +25,7 @@ from sparkify.expectations.validate import columns_read, data_docs_index
 from sparkify.ingest.command import run_ingest
 from sparkify.ml import registry
 from sparkify.ml.report import render_report
+from sparkify.runtime import storage
 from sparkify.runtime.dbt import run_dbt
 from sparkify.runtime.spark import delta_version, stop_spark
 from tests.conftest import PROJECT_ROOT, build_generated_warehouse
@@ -60,7 +61,14 @@ def test_each_suite_caches_exactly_the_columns_its_expectations_read():
     expected = {
         "stg_sparkify__events": ["user_id", "page", "song_length_s"],
         "stg_sparkify__events_daily": ["thumbs_down_share", "song_share"],
-        "churn_scores": ["churn_probability", "user_id", "as_of_date", "model_version", "risk_decile"],
+        "churn_scores": [
+            "churn_probability",
+            "churn_probability_over_mean",  # derived by the suite's frame: the relative spread
+            "user_id",
+            "as_of_date",
+            "model_version",
+            "risk_decile",
+        ],
     }
     for spec in SUITES:
         read = columns_read(spec.expectations({}))
@@ -90,7 +98,7 @@ def test_champion_is_trained_on_a_purged_split_and_beats_the_base_rate(warehouse
     assert max(split["tune_fit"]) + horizon <= min(split["validation"])
     saved = registry.load_version(metadata["version"])
     assert saved.metadata["training_table_delta_version"] >= 0
-    assert (saved.path / "pipeline").is_dir()
+    assert (storage.local_path(saved.uri) / "pipeline").is_dir()
 
 
 def test_scoring_twice_replaces_instead_of_adding(warehouse, spark):
@@ -110,8 +118,7 @@ def test_scoring_twice_replaces_instead_of_adding(warehouse, spark):
 
 
 def test_report_is_one_self_contained_html_file(warehouse):
-    path = render_report()
-    html = path.read_text()
+    html = storage.local_path(render_report()).read_text()
     assert html.count("data:image/png;base64,") >= 10
     assert 'src="http' not in html and "<script" not in html
     for heading in ("Who cancels", "before they cancel", "The champion model", "Latest scoring run"):

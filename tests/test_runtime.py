@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 
-import pytest
-
-from sparkify.runtime.settings import SettingsError, active_target, lakehouse_dir
+from sparkify.runtime.settings import active_target, lakehouse_dir
 from tests.conftest import PROJECT_ROOT
 
 
@@ -55,15 +53,19 @@ def test_state_stays_in_the_lakehouse(spark):
         assert not (PROJECT_ROOT / "tests" / stray).exists()
 
 
-def test_cluster_target_needs_its_host_from_the_environment(monkeypatch):
+def test_cluster_target_is_the_projects_own_cluster_unless_the_environment_names_another(monkeypatch):
     monkeypatch.delenv("SPARKIFY_THRIFT_HOST", raising=False)
+    monkeypatch.delenv("SPARKIFY_THRIFT_PORT", raising=False)
     active_target.cache_clear()
     try:
-        with pytest.raises(SettingsError, match="SPARKIFY_THRIFT_HOST"):
-            active_target("cluster")
+        own = active_target("cluster")
+        assert (own.host, own.port) == ("127.0.0.1", 10000)  # what `sparkify cluster up` listens on
         monkeypatch.setenv("SPARKIFY_THRIFT_HOST", "spark-thrift.internal")
+        monkeypatch.setenv("SPARKIFY_THRIFT_PORT", "10001")
+        active_target.cache_clear()
         cluster = active_target("cluster")
         assert cluster.method == "thrift" and not cluster.is_embedded and cluster.spark_conf == {}
+        assert (cluster.host, cluster.port) == ("spark-thrift.internal", 10001)
     finally:
         active_target.cache_clear()
 
@@ -72,3 +74,24 @@ def test_no_secret_in_profiles():
     text = (PROJECT_ROOT / "profiles.yml").read_text().lower()
     assert "password" not in text and "token:" not in text
     assert os.environ.get("SPARKIFY_LAKEHOUSE")  # the suite runs against its own lakehouse
+
+
+def test_files_go_through_hadoops_filesystem_by_uri(spark, tmp_path):
+    """The registry's, report's and Data Docs' file layer, on Hadoop's FileSystem (file: here)."""
+    from sparkify.runtime import storage
+
+    uri = storage.join(tmp_path.as_uri(), "models", "champion.json")
+    assert not storage.hadoop_exists(spark, uri)
+    storage.hadoop_write_bytes(spark, uri, b'{"version": "v1"}')
+    storage.hadoop_write_bytes(spark, uri, b'{"version": "v2"}')  # replaces, leaves no partial file
+    assert storage.hadoop_exists(spark, uri)
+    assert storage.hadoop_read_bytes(spark, uri) == b'{"version": "v2"}'
+    assert not (tmp_path / "models" / "champion.json.partial").exists()
+    site = tmp_path / "site"
+    (site / "pages").mkdir(parents=True)
+    (site / "index.html").write_text("<html>docs</html>")
+    (site / "pages" / "suite.html").write_text("<html>suite</html>")
+    storage.copy_folder_from_local(spark, site, storage.join(tmp_path.as_uri(), "published", "docs"))
+    assert (tmp_path / "published" / "docs" / "pages" / "suite.html").read_text() == "<html>suite</html>"
+    assert storage.as_uri("hdfs://namenode/sparkify/") == "hdfs://namenode/sparkify"
+    assert storage.as_uri(str(tmp_path)) == tmp_path.as_uri()

@@ -1,11 +1,13 @@
 """Print the row count and content hash of every table of the given schemas (default: analytics).
 
-Usage: ``.venv/bin/python tools/fingerprint_tables.py [SCHEMA ...]`` from the project, on a lakehouse
-no other process holds. Run it before and after a change that must not alter the warehouse.
+Usage: ``.venv/bin/python tools/fingerprint_tables.py [--json] [SCHEMA ...]`` from the project, on a
+lakehouse no other process holds, on the target of ``DBT_TARGET`` (a cluster step is a Spark
+application of its own). Run it before and after a change that must not alter the warehouse.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 
 from sparkify.runtime.fingerprint import schema_fingerprints
@@ -15,14 +17,19 @@ from sparkify.runtime.spark import get_spark, stop_spark
 RUN_COLUMNS = frozenset({"scored_at", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to", "dbt_scd_id"})
 
 
-def main(schemas: list[str]) -> int:
+def main(arguments: list[str]) -> int:
+    as_json = "--json" in arguments
+    schemas = [name for name in arguments if name != "--json"] or ["analytics"]
     spark = get_spark()
     try:
-        for schema in schemas or ["analytics"]:
-            for table in schema_fingerprints(spark, schema, RUN_COLUMNS):
-                print(table.line())
+        tables = [table for schema in schemas for table in schema_fingerprints(spark, schema, RUN_COLUMNS)]
     finally:
         stop_spark()
+    if as_json:
+        print(json.dumps([[table.table, table.rows, table.content_hash] for table in tables]))
+    else:
+        for table in tables:
+            print(table.line())
     return 0
 
 

@@ -87,12 +87,22 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return report_command()
 
 
+def _cmd_cluster(args: argparse.Namespace) -> int:
+    from sparkify.cluster.command import cluster_command
+
+    try:
+        return cluster_command(args.action)
+    except (RuntimeError, OSError) as exc:  # a part did not start or answer: what, and its log's tail
+        print(f"cluster: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, with ``--help`` on every subcommand."""
     parser = argparse.ArgumentParser(
         prog="sparkify",
         description="Sparkify churn feature warehouse: dbt + Spark SQL on Delta Lake.",
-        epilog="Exit codes: 0 ok, 1 a check failed, 2 usage or input error, 3 metastore busy.",
+        epilog="Exit codes: 0 ok, 1 a check failed, 2 usage or input error, 3 metastore busy or cluster unavailable.",
     )
     parser.add_argument("--version", action="version", version=f"sparkify {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -205,6 +215,16 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format")
     sql.add_argument("--limit", type=int, default=1000, help="print at most this many rows (default 1000)")
     sql.set_defaults(handler=_cmd_sql, needs_spark=True)
+
+    clu = sub.add_parser(
+        "cluster",
+        help="start, stop or show the project's own Spark cluster (PostgreSQL metastore, master, 2 workers, Thrift)",
+        description="up: start what is not running and wait until each part answers; status: what runs "
+        "(exit 0 all, 1 some, 3 none); down: stop exactly what up started, keeping the data. "
+        "Then use the cluster target: DBT_TARGET=cluster sparkify build (docs/cluster.md).",
+    )
+    clu.add_argument("action", choices=("up", "down", "status"))
+    clu.set_defaults(handler=_cmd_cluster, needs_spark=False)
 
     run = sub.add_parser(
         "run",

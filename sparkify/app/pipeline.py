@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from argparse import Namespace
-from pathlib import Path
 
 from sparkify.app.jobs import build_warehouse, score_job, train_job
 from sparkify.expectations.suites import SCORING_INPUT_SUITES
@@ -21,6 +20,7 @@ from sparkify.ingest.files import discover
 from sparkify.ml.dataset import trainable_split
 from sparkify.ml.pipelines import GRIDS as TRAINED_FAMILIES
 from sparkify.ml.report import render_report
+from sparkify.runtime import storage
 from sparkify.runtime.errors import EXIT_CHECK_FAILED, CheckFailed
 from sparkify.runtime.progress import say, step
 from sparkify.runtime.settings import ANALYTICS_SCHEMA, RAW_SCHEMA, lakehouse_dir, raw_landing_dir
@@ -78,7 +78,7 @@ def _stop_on_failure(outcomes: list[SuiteOutcome]) -> None:
         raise CheckFailed("validation failed, nothing published; " + "; ".join(failed))
 
 
-def _summary(seconds: float, model: dict, report: Path) -> None:
+def _summary(seconds: float, model: dict, report: str) -> None:
     spark = get_spark()
     lines = [f"sparkify run finished in {seconds:.0f} s; lakehouse: {lakehouse_dir()}"]
     for schema in (RAW_SCHEMA, ANALYTICS_SCHEMA):
@@ -97,5 +97,5 @@ def _summary(seconds: float, model: dict, report: Path) -> None:
             lines.append(
                 f"  {name:<32} AUC-PR {result['auc_pr']:.3f}  AUC-ROC {result['auc_roc']:.3f}  ({role})"
             )
-    lines.append(f"report: {report}")
+    lines.append(f"report: {storage.local_path(report) or report}")
     say("\n".join(lines))

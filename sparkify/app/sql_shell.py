@@ -1,9 +1,15 @@
-"""``sparkify sql``: run one Spark SQL statement against the warehouse and print the result."""
+"""``sparkify sql``: run one Spark SQL statement against the warehouse and print the result.
+
+On the embedded target the query runs in this process's Spark; on the cluster target it goes
+through the Thrift server, as a BI tool's or beeline's would, so an analyst starts no Spark
+application of their own and never waits for a build to release anything.
+"""
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -14,6 +20,7 @@ from pyspark.errors import PySparkException
 from pyspark.errors.exceptions.captured import CapturedException
 
 from sparkify.runtime.errors import UsageError, one_line
+from sparkify.runtime.settings import active_target
 from sparkify.runtime.spark import get_spark
 
 
@@ -61,17 +68,62 @@ def write_result(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str
         out.write(format_table(columns, rows) + "\n")
 
 
-def run_query(query: str, fmt: str = "table", limit: int = 1000, out: TextIO = sys.stdout) -> int:
-    """Execute ``query``; a Spark analysis or parse error becomes a one-line ``UsageError``."""
+def _embedded(query: str, limit: int) -> tuple[list[str], list[tuple]]:
     spark = get_spark()
     try:
         frame = spark.sql(query)
         columns = frame.columns
-        rows = [tuple(row) for row in frame.limit(limit + 1).collect()] if columns else []
+        return columns, [tuple(row) for row in frame.limit(limit + 1).collect()] if columns else []
     except (CapturedException, PySparkException) as exc:
         raise UsageError(one_line(exc)) from None
+
+
+def _through_thrift(query: str, limit: int) -> tuple[list[str], list[tuple]]:
+    from pyhive.exc import DatabaseError
+
+    from sparkify.runtime.thrift import query as thrift_query
+
+    try:
+        columns, rows = thrift_query(query, max_rows=limit + 1)
+    except DatabaseError as exc:
+        raise UsageError(_server_message(exc)) from None
+    return columns, [tuple(row) for row in rows]
+
+
+_JAVA_CLASS = re.compile(r"(?:org|java)\.[\w.$]+(?:Exception|Error)?:\s*")
+
+
+def _server_message(exc: Exception) -> str:
+    """The server's own message in one line: PyHive wraps it in the Thrift status, Java class names
+    and the plan come with it, and its line breaks arrive escaped."""
+    text = str(exc)
+    marker = "errorMessage="
+    if marker in text:
+        text = text[text.index(marker) + len(marker) :].lstrip("\"'")
+    text = _JAVA_CLASS.sub("", text.replace("Error running query: ", ""))
+    lines = []
+    for piece in (part.strip() for part in text.split("\\n")):
+        if piece.startswith(("==", ":")):
+            break
+        if piece:
+            lines.append(piece)
+    # "[CODE] " alone, then "[CODE] the message": keep the message.
+    message = next((line for line in lines if not re.fullmatch(r"\[[A-Z_.]+\]", line)), "the query failed")
+    message = re.sub(r"^(\[[A-Z_.]+\]) \1", r"\1", message)
+    return one_line(Exception(message.rstrip("\"' ;")))
+
+
+def run_query(query: str, fmt: str = "table", limit: int = 1000, out: TextIO | None = None) -> int:
+    """Execute ``query``; a Spark analysis or parse error becomes a one-line ``UsageError``.
+
+    ``out`` defaults to the ``sys.stdout`` of the moment of the call, not of the import.
+    """
+    if active_target().is_embedded:
+        columns, rows = _embedded(query, limit)
+    else:
+        columns, rows = _through_thrift(query, limit)
     truncated = len(rows) > limit
-    write_result(columns, rows[:limit], fmt, out)
+    write_result(columns, rows[:limit], fmt, out or sys.stdout)
     if truncated:
         print(f"(showing the first {limit} rows; use --limit to see more)", file=sys.stderr)
     return 0

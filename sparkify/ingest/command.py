@@ -25,8 +25,10 @@ def run_ingest(
     landed = discover(where)
     if source is not None and not landed:
         raise UsageError(f"no .json or .json.gz log files at {where}")
-    named = {file_uri(p.resolve()): p for p in [*retry, *reingest]}
-    missing = [str(p) for uri, p in named.items() if uri not in {f.uri for f in landed}]
+    retry_uris = frozenset(file_uri(p.resolve()) for p in retry)
+    reingest_uris = frozenset(file_uri(p.resolve()) for p in reingest)
+    landed_uris = {f.uri for f in landed}
+    missing = [str(p) for p in [*retry, *reingest] if file_uri(p.resolve()) not in landed_uris]
     if missing:
         raise UsageError(f"not a landed log file under {where}: {', '.join(missing)}")
     spark = get_spark()
@@ -34,12 +36,7 @@ def run_ingest(
     if not landed:
         say(f"ingest: nothing has landed in {where} yet")
     with step(f"ingest: survey {len(landed)} files from {where} and read what is new"):
-        result = ingest(
-            spark,
-            landed,
-            retry=frozenset(file_uri(p.resolve()) for p in retry),
-            reingest=frozenset(file_uri(p.resolve()) for p in reingest),
-        )
+        result = ingest(spark, landed, retry=retry_uris, reingest=reingest_uris)
     _report(result)
     return result
 

@@ -101,12 +101,12 @@ def ingest(
             failures.update(group_failures)
             for name, count in group_unknown.items():
                 unknown[name] = unknown.get(name, 0) + count
-    counted = _reconcile(spark, decisions, batch_id, failures)
+    counted, counts = _reconcile(spark, decisions, batch_id, failures)
     recorded = [d for d in counted if d.action in ("read", "record")]
     if recorded:
-        _record(spark, recorded, batch_id, ingested_at)
+        _record(spark, recorded, counts, batch_id, ingested_at)
         commit_batch(spark, seq, batch_id, "ingest", len(recorded))
-    return _result(spark, landed, counted, batch_id if recorded else None, unknown)
+    return _result(landed, counted, counts, batch_id if recorded else None, unknown)
 
 
 def _read_lines(spark: SparkSession, reads: list[Decision]) -> DataFrame:
@@ -137,7 +137,7 @@ def _read_lines(spark: SparkSession, reads: list[Decision]) -> DataFrame:
 def _without_final_cr(value: Column) -> Column:
     """The line without the ``\r`` of a ``\r\n`` ending, cut as bytes: a regular expression would
     decode the line and turn invalid UTF-8 into valid replacement characters, hiding the fault."""
-    cut = F.expr("cast(substring(cast(value as binary), 1, octet_length(value) - 1) as string)")
+    cut = value.cast("binary").substr(F.lit(1), F.octet_length(value) - 1).cast("string")
     return F.when(value.endswith("\r"), cut).otherwise(value)
 
 
@@ -247,44 +247,88 @@ def _withdraw(spark: SparkSession, uri: str, batch_id: str) -> None:
         DeltaTable.forName(spark, table).delete(_this_file(uri, batch_id))
 
 
-def _counts_by_file(frame: DataFrame) -> dict[str, int]:
-    return {row["_source_file"]: row["count"] for row in frame.groupBy("_source_file").count().collect()}
+@dataclass(frozen=True)
+class _BatchCounts:
+    """What the batch wrote, counted once: rows kept per file, rows rejected per file and reason."""
+
+    kept: dict[str, int]
+    rejected: dict[tuple[str, str], int]
+
+    @classmethod
+    def of(cls, spark: SparkSession, batch_id: str) -> _BatchCounts:
+        in_batch = F.col("_batch_id") == batch_id
+        kept = spark.table(EVENTS_TABLE).where(in_batch).groupBy("_source_file").count().collect()
+        rejected = (
+            spark.table(REJECTED_TABLE)
+            .where(in_batch)
+            .groupBy("_source_file", "_reject_reason")
+            .count()
+            .collect()
+        )
+        return cls(
+            {r["_source_file"]: r["count"] for r in kept},
+            {(r["_source_file"], r["_reject_reason"]): r["count"] for r in rejected},
+        )
+
+    def files(self) -> set[str]:
+        return set(self.kept) | {uri for uri, _ in self.rejected}
+
+    def rejected_of(self, uri: str) -> int:
+        return sum(n for (file, _), n in self.rejected.items() if file == uri)
+
+    def without(self, uris: set[str]) -> _BatchCounts:
+        """The counts once the rows of ``uris`` are withdrawn."""
+        return _BatchCounts(
+            {u: n for u, n in self.kept.items() if u not in uris},
+            {key: n for key, n in self.rejected.items() if key[0] not in uris},
+        )
+
+    def by_reason(self) -> dict[str, int]:
+        reasons: dict[str, int] = {}
+        for (_, reason), n in self.rejected.items():
+            reasons[reason] = reasons.get(reason, 0) + n
+        return reasons
 
 
 def _reconcile(
     spark: SparkSession, decisions: list[Decision], batch_id: str, failures: dict[str, str]
-) -> list[Decision]:
+) -> tuple[list[Decision], _BatchCounts]:
     """Per file read: lines counted outside Spark = kept + rejected in this batch, or the file fails.
 
-    Returns the decisions with the counts checked; a file that does not balance, or that Spark
-    could not read, has its rows withdrawn and becomes a failed record with the reason.
+    Returns the decisions with the counts checked, and the batch's counts without the failed
+    files: a file that does not balance, or that Spark could not read, has its rows withdrawn and
+    becomes a failed record with the reason.
     """
-    kept = _counts_by_file(spark.table(EVENTS_TABLE).where(F.col("_batch_id") == batch_id))
-    rejected = _counts_by_file(spark.table(REJECTED_TABLE).where(F.col("_batch_id") == batch_id))
-    unexpected = (set(kept) | set(rejected)) - {d.file.uri for d in decisions}
+    wrote = any(d.action == "read" and d.lines_to_read > 0 for d in decisions)
+    counts = _BatchCounts.of(spark, batch_id) if wrote else _BatchCounts({}, {})
+    unexpected = counts.files() - {d.file.uri for d in decisions}
     if unexpected:  # the lineage names a file differently from the ledger: nothing of it may count
         raise RuntimeError(
             f"rows of batch {batch_id} name files the batch did not read: {sorted(unexpected)[:3]}"
         )
     checked = []
+    withdrawn: set[str] = set()
     for decision in decisions:
         uri = decision.file.uri
         if decision.action != "read":
             checked.append(decision)
             continue
         failure = failures.get(uri)
-        total = kept.get(uri, 0) + rejected.get(uri, 0)
+        total = counts.kept.get(uri, 0) + counts.rejected_of(uri)
         if failure is None and total != decision.lines_to_read:
             failure = f"line_count_mismatch: {decision.lines_to_read} lines counted but Spark read {total}"
         if failure is not None:
             _withdraw(spark, uri, batch_id)
+            withdrawn.add(uri)
             checked.append(Decision(decision.file, decision.survey, "record", Status.FAILED, reason=failure))
         else:
             checked.append(decision)
-    return checked
+    return checked, counts.without(withdrawn)
 
 
-def _record(spark: SparkSession, decisions: list[Decision], batch_id: str, ingested_at: datetime) -> None:
+def _record(
+    spark: SparkSession, decisions: list[Decision], counts: _BatchCounts, batch_id: str, ingested_at: datetime
+) -> None:
     """Append one ledger row per decision of this batch (a reingested file's earlier rows are superseded)."""
     replaced = [d.file.uri for d in decisions if d.action == "read" and d.replace]
     if replaced:
@@ -293,8 +337,6 @@ def _record(spark: SparkSession, decisions: list[Decision], batch_id: str, inges
             & (F.coalesce(F.col("status"), F.lit("ingested")) == "ingested"),
             {"status": F.lit(Status.SUPERSEDED.value)},
         )
-    kept = _counts_by_file(spark.table(EVENTS_TABLE).where(F.col("_batch_id") == batch_id))
-    rejected = _counts_by_file(spark.table(REJECTED_TABLE).where(F.col("_batch_id") == batch_id))
     rows = []
     for d in decisions:
         uri = d.file.uri
@@ -305,8 +347,8 @@ def _record(spark: SparkSession, decisions: list[Decision], batch_id: str, inges
                 d.file.size_bytes,
                 d.file.modified_at.replace(tzinfo=None),
                 d.lines_to_read if read else 0,
-                kept.get(uri, 0),
-                rejected.get(uri, 0),
+                counts.kept.get(uri, 0),
+                counts.rejected_of(uri),
                 batch_id,
                 ingested_at,
                 d.survey.sha256 if d.survey else None,
@@ -320,42 +362,32 @@ def _record(spark: SparkSession, decisions: list[Decision], batch_id: str, inges
 
 
 def _result(
-    spark: SparkSession,
     landed: list[LandedFile],
     decisions: list[Decision],
+    counts: _BatchCounts,
     batch_id: str | None,
     unknown: dict,
 ) -> IngestResult:
     reads = [d for d in decisions if d.action == "read"]
-    kept = rejected = 0
-    reasons: dict[str, int] = {}
-    if batch_id is not None and reads:
-        kept = spark.table(EVENTS_TABLE).where(F.col("_batch_id") == batch_id).count()
-        batch_rejected = spark.table(REJECTED_TABLE).where(F.col("_batch_id") == batch_id)
-        reasons = {
-            r["_reject_reason"]: r["count"]
-            for r in batch_rejected.groupBy("_reject_reason").count().collect()
-        }
-        rejected = sum(reasons.values())
-    path = {d.file.uri: str(d.file.path) for d in decisions}
+    reasons = counts.by_reason()
     return IngestResult(
         files_seen=len(landed),
         files_new=len(reads),
         lines_read=sum(d.lines_to_read for d in reads),
-        rows_kept=kept,
-        rows_rejected=rejected,
+        rows_kept=sum(counts.kept.values()),
+        rows_rejected=sum(reasons.values()),
         rejected_by_reason=reasons,
         unknown_fields=unknown,
         problems=[
-            (path[d.file.uri], d.status.value, d.reason or "")
+            (str(d.file.path), d.status.value, d.reason or "")
             for d in decisions
             if d.action == "record" and d.status in (Status.FAILED, Status.CHANGED)
         ],
         held_back=[
-            (path[d.file.uri], d.status.value, d.reason or "") for d in decisions if d.action == "held"
+            (str(d.file.path), d.status.value, d.reason or "") for d in decisions if d.action == "held"
         ],
         duplicates=[
-            (path[d.file.uri], d.duplicate_of or "")
+            (str(d.file.path), d.duplicate_of or "")
             for d in decisions
             if d.status is Status.DUPLICATE and d.action == "record"
         ],

@@ -80,7 +80,7 @@ def _adopt_earlier_batches(spark: SparkSession) -> None:
         .first()["b"]
     )
     if newest is not None:
-        _commit(spark, 0, newest, "adopted", 0)
+        commit_batch(spark, 0, newest, "adopted", 0)
 
 
 def last_committed_batch(spark: SparkSession) -> tuple[int, str | None]:
@@ -98,7 +98,6 @@ def next_batch(spark: SparkSession) -> tuple[int, str]:
 
 def discard_uncommitted(spark: SparkSession, committed: str | None) -> None:
     """Delete rows of batches above ``committed``: a writer died between its writes and its commit."""
-
     # Before the first commit only sequence ids ("b...") can be leftovers: ids of a raw layer written
     # before the sequence (UTC times, "2018...") sort below "b" and are never touched.
     threshold = F.lit(committed if committed is not None else "b")
@@ -117,10 +116,6 @@ def discard_uncommitted(spark: SparkSession, committed: str | None) -> None:
 
 def commit_batch(spark: SparkSession, seq: int, batch_id: str, kind: str, files: int) -> None:
     """The batch's last write: from here on its rows count."""
-    _commit(spark, seq, batch_id, kind, files)
-
-
-def _commit(spark: SparkSession, seq: int, batch_id: str, kind: str, files: int) -> None:
     started = datetime.now(UTC).replace(tzinfo=None)  # for people reading the table; nothing orders by it
     spark.createDataFrame([(seq, batch_id, kind, files, started)], BATCHES_DDL).write.format("delta").mode(
         "append"

@@ -70,6 +70,21 @@ def ensure_lakehouse() -> Path:
     return home
 
 
+def cluster_home() -> Path:
+    """State of the project's own Spark cluster (``sparkify cluster up``): the metastore's PostgreSQL
+    data, Spark's configuration, work folders and logs, and the cluster's warehouse."""
+    return lakehouse_dir() / "cluster"
+
+
+def cluster_conf_dir() -> Path:
+    """``SPARK_CONF_DIR`` of the project's cluster: spark-defaults.conf, spark-env.sh, log4j2.properties.
+
+    Every process of the cluster target reads it, as every process on a real cluster reads the
+    cluster's conf folder: the Thrift server, ``spark-submit`` and a ``sparkify`` step alike.
+    """
+    return cluster_home() / "conf"
+
+
 def raw_landing_dir() -> Path:
     """Folder the ingestion step reads new log files from; ``SPARKIFY_RAW_DIR`` overrides it."""
     return _anchored(os.environ.get("SPARKIFY_RAW_DIR", "data/raw"))
@@ -103,6 +118,8 @@ class Target:
     method: str
     schema: str
     spark_conf: dict[str, str]
+    host: str | None = None
+    port: int | None = None
 
     @property
     def is_embedded(self) -> bool:
@@ -141,4 +158,12 @@ def active_target(name: str | None = None) -> Target:
         raise SettingsError(f"unknown target {target_name!r}; profiles.yml defines {sorted(outputs)}")
     output = _render(outputs[target_name], env)
     conf = {str(k): str(v) for k, v in (output.get("server_side_parameters") or {}).items()}
-    return Target(target_name, output["method"], output["schema"], conf)
+    port = output.get("port")
+    return Target(
+        target_name,
+        output["method"],
+        output["schema"],
+        conf,
+        host=output.get("host"),
+        port=int(port) if port not in (None, "") else None,
+    )

@@ -1,0 +1,1 @@
+"""The project's own Spark cluster on loopback: PostgreSQL metastore, master, workers, Thrift server."""
