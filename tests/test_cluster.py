@@ -43,13 +43,15 @@ TEST_PORTS = {
 LOG_USERS = "80"
 LOG_SEED = "5"
 # Tables whose content records a run rather than the data: the validation log (run ids and
-# times), the scores and the mart of the latest scores (the model version is its training time).
+# times), the scores, the view over them and the mart of the latest scores (the model version is
+# its training time).
 RUN_TABLES = frozenset(
     {
         "analytics.validation_results",
         "analytics.churn_scores",
         "analytics.churn_scores_staged",
         "analytics.fct_churn_risk",
+        "analytics.stg_ml__churn_scores",
     }
 )
 # Filled by the first test: what the embedded default built, for the later tests to compare with.
@@ -179,6 +181,7 @@ def test_the_pipeline_through_the_cluster_equals_the_embedded_default(cluster, e
     BUILT_ON_EMBEDDED.update({table: embedded[table] for table in built})  # what the later tests compare with
 
 
+@pytest.mark.cluster_faults
 def test_two_scoring_runs_at_once_both_finish_and_lose_no_row(cluster):
     # One as the scheduler's spark-submit line, one as a person's `sparkify score`: both are Spark
     # applications on the master, with the cluster's conf folder.
@@ -206,6 +209,7 @@ def test_two_scoring_runs_at_once_both_finish_and_lose_no_row(cluster):
     assert latest["n"] == latest["keys"] == users[0]["n"]
 
 
+@pytest.mark.cluster_faults
 def test_down_up_and_a_build_that_loses_a_worker_while_an_analyst_queries_change_nothing(cluster):
     ok(sparkify(cluster, "cluster", "down", timeout=300))
     assert sparkify(cluster, "cluster", "status").returncode == 3
