@@ -13,8 +13,11 @@ import sys
 from sparkify.runtime.fingerprint import schema_fingerprints
 from sparkify.runtime.spark import get_spark, stop_spark
 
-# Columns that record when or by which run a row was written, not what it says.
-RUN_COLUMNS = frozenset({"scored_at", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to", "dbt_scd_id"})
+# Columns that record when or by which run a row was written, not what it says (the staged events
+# carry the time of their ingest).
+RUN_COLUMNS = frozenset(
+    {"scored_at", "ingested_at", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to", "dbt_scd_id"}
+)
 
 
 def main(arguments: list[str]) -> int:
