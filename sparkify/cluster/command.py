@@ -158,7 +158,7 @@ def up() -> int:
         lambda: postgres.accepts_connections(layout, bin_dir),
         "connection",
     )
-    postgres.ensure_database(layout)
+    postgres.ensure_database(layout, bin_dir)
     ensure("master", lambda: _master_command(layout), lambda: port_open(layout.master_port), "listening port")
     for worker in range(1, layout.workers + 1):
         ensure(

@@ -23,7 +23,8 @@ NAMESPACE_ID = 1000  # who the server is inside its user namespace when the proj
 
 
 def server_bin() -> Path:
-    """The folder of Debian's PostgreSQL server programs, installing the package when it is missing."""
+    """The folder of Debian's PostgreSQL programs (the server, and its pg_isready and psql beside it),
+    installing the package when it is missing."""
     found = _newest_bin()
     if found is None:
         if shutil.which("apt-get") is None:
@@ -101,29 +102,35 @@ def server_command(layout: ClusterLayout, bin_dir: Path) -> list[str]:
 
 
 def accepts_connections(layout: ClusterLayout, bin_dir: Path) -> bool:
-    return (
-        subprocess.run(
-            [str(bin_dir / "pg_isready"), "-q", "-h", HOST, "-p", str(layout.pg_port)], check=False
-        ).returncode
-        == 0
-        if (bin_dir / "pg_isready").exists()
-        else _psql(layout, "postgres", "select 1").returncode == 0
-    )
+    probe = [str(bin_dir / "pg_isready"), "-q", "-h", HOST, "-p", str(layout.pg_port)]
+    return subprocess.run(probe, check=False).returncode == 0
 
 
-def ensure_database(layout: ClusterLayout) -> None:
+def ensure_database(layout: ClusterLayout, bin_dir: Path) -> None:
     """Create the metastore's database once; Hive's schema is created in it by the first Spark JVM."""
-    exists = _psql(layout, "postgres", f"select 1 from pg_database where datname = '{METASTORE_DATABASE}'")
+    exists = _psql(layout, bin_dir, f"select 1 from pg_database where datname = '{METASTORE_DATABASE}'")
     if exists.stdout.strip() != "1":
-        created = _psql(layout, "postgres", f"create database {METASTORE_DATABASE}")
+        created = _psql(layout, bin_dir, f"create database {METASTORE_DATABASE}")
         if created.returncode != 0:
             raise RuntimeError(f"could not create the metastore database: {created.stderr.strip()}")
 
 
-def _psql(layout: ClusterLayout, database: str, sql: str) -> subprocess.CompletedProcess[str]:
-    psql = shutil.which("psql") or str(server_bin() / "psql")
+def _psql(layout: ClusterLayout, bin_dir: Path, sql: str) -> subprocess.CompletedProcess[str]:
+    """One statement on the server's own ``postgres`` database, with the client beside the server."""
     return subprocess.run(
-        [psql, "-h", HOST, "-p", str(layout.pg_port), "-U", METASTORE_USER, "-d", database, "-tAc", sql],
+        [
+            str(bin_dir / "psql"),
+            "-h",
+            HOST,
+            "-p",
+            str(layout.pg_port),
+            "-U",
+            METASTORE_USER,
+            "-d",
+            "postgres",
+            "-tAc",
+            sql,
+        ],
         capture_output=True,
         text=True,
         check=False,
