@@ -22,7 +22,7 @@ from sparkify.runtime.spark import get_spark, stop_spark
 def bare_scan(folder: Path) -> dict[str, float | int]:
     """Parse every line of every log file under ``folder`` with ``from_json`` and count the rows."""
     spark = get_spark()
-    paths = [str(landed.path) for landed in discover(folder)]
+    paths = [landed.location for landed in discover(folder)]
     started = time.monotonic()
     parsed = spark.read.text(paths).select(
         F.from_json(

@@ -76,7 +76,7 @@ def main() -> int:
     args = parser.parse_args()
     spark = get_spark()
     try:
-        lines = spark.read.text([str(f.path) for f in discover(args.folder)])
+        lines = spark.read.text([f.location for f in discover(args.folder)])
         parsers: dict[str, Callable[[DataFrame], DataFrame]] = {"bare": _bare}
         if args.against:
             parsers[args.against] = _parser_at(args.against)

@@ -38,7 +38,7 @@ def main() -> None:
     timings: dict[str, list[float]] = {"read": [], "survey": []}
     for _ in range(args.repeats):
         started = time.perf_counter()
-        _plain_read([f.path for f in landed])
+        _plain_read([f.location for f in landed])
         timings["read"].append(time.perf_counter() - started)
         started = time.perf_counter()
         surveyed = survey_all(landed, {})

@@ -138,8 +138,12 @@ def cluster(test_home: Path, landing: Path):
         **os.environ,
         **TEST_PORTS,
         "SPARKIFY_LAKEHOUSE": str(test_home / "cluster-lakehouse"),
-        "SPARKIFY_RAW_DIR": str(landing),
         "DBT_TARGET": "cluster",
+        # Files as a cluster addresses them: the landing, registry, report and Data Docs by URI,
+        # listed, read and written through Hadoop's FileSystem (file: here, hdfs:// or s3a:// there).
+        "SPARKIFY_FILESYSTEM": "hadoop",
+        "SPARKIFY_RAW_DIR": f"file://{landing}",
+        "SPARKIFY_STORAGE": f"file://{test_home / 'cluster-storage'}",
     }
     state_file = test_home / "cluster-lakehouse" / "cluster" / "processes.json"
     started: list[Started] = []
@@ -157,7 +161,7 @@ def cluster(test_home: Path, landing: Path):
         assert sparkify(env, "cluster", "status").returncode == 3
 
 
-def test_the_pipeline_through_the_cluster_equals_the_embedded_default(cluster, embedded_env):
+def test_the_pipeline_through_the_cluster_equals_the_embedded_default(cluster, embedded_env, test_home):
     status = ok(sparkify(cluster, "cluster", "status"))
     assert "2 alive" in status.stdout
     # The whole pipeline through the cluster, in one application; beside it, the same log ingested
@@ -169,6 +173,10 @@ def test_the_pipeline_through_the_cluster_equals_the_embedded_default(cluster, e
     assert on_cluster.returncode == 0, output[-4000:]
     for line in ("champion", "report:", "analytics.churn_scores", "published"):
         assert line in output, line
+    storage = test_home / "cluster-storage"
+    assert (storage / "reports" / "churn_report.html").is_file()
+    assert (storage / "models" / "churn" / "champion.json").is_file()
+    assert (storage / "gx" / "data_docs" / "index.html").is_file()
     embedded, through_cluster = fingerprints(embedded_env), fingerprints(cluster)
     assert "analytics.fct_user_features" in embedded and "snapshots.snap_user_levels" in embedded
     built = {table for table in embedded if table not in RUN_TABLES}

@@ -121,6 +121,45 @@ def test_damaged_files_are_refused_alone_and_good_files_land_whole(empty_layers,
     assert run_ingest(landing).lines_read == 40
 
 
+def test_a_landing_read_through_hadoops_filesystem_books_as_local_files_do(
+    empty_layers, real_rows: Path, test_home, monkeypatch
+):
+    # The route a cluster takes for hdfs:// or s3a:// (listing, hashing and reading through Hadoop's
+    # FileSystem of the driver), taken here on file: URIs; the ledger's names stay Spark's names.
+    spark = empty_layers
+    landing = test_home / "landing-hadoop"
+    shutil.rmtree(landing, ignore_errors=True)
+    (landing / "day 1").mkdir(parents=True)
+    (landing / "_ground_truth").mkdir()
+    spaced = landing / "day 1" / "events 100%.json"
+    spaced.write_bytes(_real(real_rows, 0, 120))
+    hashed = landing / "late#2.json.gz"
+    hashed.write_bytes(gzip.compress(_real(real_rows, 120, 80)))
+    whole = gzip.compress(_real(real_rows, 200, 30))
+    (landing / "truncated.json.gz").write_bytes(whole[: len(whole) // 2])
+    (landing / "_ground_truth" / "users.json").write_bytes(_real(real_rows, 300, 5))  # a side file
+    monkeypatch.setenv("SPARKIFY_FILESYSTEM", "hadoop")
+
+    first = run_ingest(f"file://{landing}")
+    assert [(Path(path).name, reason.split(":")[0]) for path, _, reason in first.problems] == [
+        ("truncated.json.gz", "truncated_gzip")
+    ]
+    assert (first.files_seen, first.lines_read, first.rows_kept) == (3, 200, 200)
+    books = _books(spark)
+    assert books == {file_uri(spaced): (120, 120, 0), file_uri(hashed): (80, 80, 0)}
+
+    (landing / "truncated.json.gz").write_bytes(whole)  # completed: read again, through --retry too
+    with spaced.open("ab") as handle:  # and the log grows by 10 lines
+        handle.write(_real(real_rows, 600, 10))
+    retried = main(["ingest", "--from", f"file:{landing}", "--retry", f"file:{landing}/truncated.json.gz"])
+    assert retried == 0
+    books = _books(spark)
+    assert books[file_uri(landing / "truncated.json.gz")] == (30, 30, 0)
+    assert books[file_uri(spaced)] == (130, 130, 0)
+    assert spark.table(EVENTS_TABLE).count() == 240
+    assert main(["ingest", "--from", f"file:{landing}/nothing-here"]) == 2
+
+
 def _land_in_batches(source: Path, landing: Path, seed: int) -> list[list[Path]]:
     """The day files in three random batches, days out of order, with a late day in the last one;
     plus a redelivered copy of some events and a sessionId its user reuses days later."""

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlparse
 
 from sparkify.runtime.errors import EXIT_CHECK_FAILED, EXIT_UNAVAILABLE, EXIT_USAGE, CheckFailed, UsageError
 from sparkify.runtime.lock import MetastoreBusyError, command_line, metastore_lock
@@ -21,6 +22,11 @@ from sparkify.runtime.version import __version__
 def _absolute(text: str) -> Path:
     """Paths given on the command line are relative to where the user stands, not the project."""
     return Path(text).expanduser().absolute()
+
+
+def _location(text: str) -> str:
+    """A landing on the command line: a URI as it is, a path made absolute from where the user stands."""
+    return text if urlparse(text).scheme else str(_absolute(text))
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -117,9 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument(
         "--from",
         dest="source",
-        type=_absolute,
+        type=_location,
         default=None,
-        metavar="PATH",
+        metavar="PATH|URI",
         help="a file, folder or glob of .json/.json.gz logs (default: the landing folder, $SPARKIFY_RAW_DIR)",
     )
     ing.add_argument(
@@ -133,18 +139,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ing.add_argument(
         "--retry",
-        type=_absolute,
+        type=_location,
         action="append",
         default=[],
-        metavar="PATH",
+        metavar="PATH|URI",
         help="read a file recorded as failed again, although its content did not change (repeatable)",
     )
     ing.add_argument(
         "--reingest",
-        type=_absolute,
+        type=_location,
         action="append",
         default=[],
-        metavar="PATH",
+        metavar="PATH|URI",
         help="a file rewritten since it was ingested: replace its rows with its current lines, in one Delta "
         "commit per table (repeatable); the next build refreshes the warehouse in full",
     )

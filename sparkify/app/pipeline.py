@@ -16,22 +16,29 @@ from sparkify.expectations.suites import SCORING_INPUT_SUITES
 from sparkify.expectations.validate import SuiteOutcome, validate
 from sparkify.generator.cli import generate_command
 from sparkify.ingest.command import run_ingest
-from sparkify.ingest.files import discover
+from sparkify.ingest.files import discover, needs_spark
 from sparkify.ml.dataset import trainable_split
 from sparkify.ml.pipelines import GRIDS as TRAINED_FAMILIES
 from sparkify.ml.report import render_report
 from sparkify.runtime import storage
 from sparkify.runtime.errors import EXIT_CHECK_FAILED, CheckFailed
 from sparkify.runtime.progress import say, step
-from sparkify.runtime.settings import ANALYTICS_SCHEMA, RAW_SCHEMA, lakehouse_dir, raw_landing_dir
+from sparkify.runtime.settings import (
+    ANALYTICS_SCHEMA,
+    RAW_SCHEMA,
+    lakehouse_dir,
+    raw_landing,
+    raw_landing_dir,
+)
 from sparkify.runtime.spark import get_spark
 
 
 def run_pipeline(scale: str = "mini", seed: int = 1) -> int:
     """Run every step; print the tables built and the champion next to its baselines."""
     started = time.monotonic()
-    landing = raw_landing_dir()
-    if not discover(landing):
+    landing = raw_landing()
+    if not needs_spark(landing) and not discover(landing):  # a landing elsewhere is never generated into
+        landing = raw_landing_dir()
         with step(f"generate a {scale}-scale log (seed {seed}) into {landing}"):
             generate_command(
                 Namespace(

@@ -4,34 +4,39 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sparkify.ingest.files import discover, file_uri
+from sparkify.ingest.files import discover, needs_spark
 from sparkify.ingest.loader import IngestResult, ingest
 from sparkify.ingest.tables import ensure_tables
 from sparkify.runtime.errors import EXIT_CHECK_FAILED, EXIT_OK, UsageError
 from sparkify.runtime.progress import say, step
-from sparkify.runtime.settings import raw_landing_dir
+from sparkify.runtime.settings import raw_landing
 from sparkify.runtime.spark import get_spark
 
 
 def run_ingest(
-    source: Path | None = None, *, retry: list[Path] = (), reingest: list[Path] = ()
+    source: str | Path | None = None, *, retry: list[str] = (), reingest: list[str] = ()
 ) -> IngestResult:
-    """Ingest what is new under ``source`` (default: the landing folder); print one summary.
+    """Ingest what is new under ``source`` (default: the landing); print one summary.
 
-    ``retry``: damaged files to read again although their content did not change; ``reingest``:
-    rewritten files whose rows are replaced by their current content.
+    ``source`` and the files named are local paths or URIs (``hdfs://``, ``s3a://``: listed and
+    read through Hadoop's FileSystem). ``retry``: damaged files to read again although their
+    content did not change; ``reingest``: rewritten files whose rows are replaced by their current
+    content.
     """
-    where = source or raw_landing_dir()
-    landed = discover(where)
+    where = source or raw_landing()
+    # Spark starts first only when listing needs it: a local typo still fails fast, without a JVM.
+    spark = get_spark() if any(needs_spark(x) for x in [where, *retry, *reingest]) else None
+    landed = discover(where, spark)
     if source is not None and not landed:
         raise UsageError(f"no .json or .json.gz log files at {where}")
-    retry_uris = frozenset(file_uri(p.resolve()) for p in retry)
-    reingest_uris = frozenset(file_uri(p.resolve()) for p in reingest)
     landed_uris = {f.uri for f in landed}
-    missing = [str(p) for p in [*retry, *reingest] if file_uri(p.resolve()) not in landed_uris]
+    named = {item: [f.uri for f in discover(item, spark)] for item in [*retry, *reingest]}
+    missing = [item for item, uris in named.items() if len(uris) != 1 or uris[0] not in landed_uris]
     if missing:
         raise UsageError(f"not a landed log file under {where}: {', '.join(missing)}")
-    spark = get_spark()
+    retry_uris = frozenset(named[item][0] for item in retry)
+    reingest_uris = frozenset(named[item][0] for item in reingest)
+    spark = spark or get_spark()
     ensure_tables(spark)
     if not landed:
         say(f"ingest: nothing has landed in {where} yet")
@@ -63,11 +68,11 @@ def _report(result: IngestResult) -> None:
 
 
 def ingest_command(
-    source: Path | None,
+    source: str | None,
     replay: bool = False,
     reason: str | None = None,
-    retry: list[Path] = (),
-    reingest: list[Path] = (),
+    retry: list[str] = (),
+    reingest: list[str] = (),
 ) -> int:
     """CLI wrapper: exit 1 when a file was refused this run (damaged or rewritten), after the rest landed."""
     if replay:

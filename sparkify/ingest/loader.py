@@ -88,7 +88,8 @@ def ingest(
     """Survey ``landed``, decide per file, read what is new as one batch, record every decision."""
     seq, batch_id = next_batch(spark)
     history = ledger_histories(spark)
-    surveys = survey_all(landed, {f.uri: p for f in landed if (p := prefix_to_check(f, history.get(f.uri)))})
+    prefixes = {f.uri: p for f in landed if (p := prefix_to_check(f, history.get(f.uri)))}
+    surveys = survey_all(landed, prefixes, spark)
     decisions = plan(list(surveys.values()), history, retry=retry, reingest=reingest)
     ingested_at = datetime.now(UTC).replace(tzinfo=None)  # lineage for people; nothing orders by it
     to_read = [d for d in decisions if d.action == "read" and d.lines_to_read > 0]
@@ -117,7 +118,7 @@ def _read_lines(spark: SparkSession, reads: list[Decision]) -> DataFrame:
     planned when an action runs, so the caller holds ``_one_file_per_partition`` until the writes end.
     A file that grew is read from its first new line.
     """
-    frame = spark.read.option("lineSep", "\n").text([str(d.file.path) for d in reads])
+    frame = spark.read.option("lineSep", "\n").text([d.file.location for d in reads])
     partitions = frame.rdd.getNumPartitions()
     if partitions != len(reads):
         raise RuntimeError(f"expected one partition per file, got {partitions} for {len(reads)} files")
@@ -379,15 +380,15 @@ def _result(
         rejected_by_reason=reasons,
         unknown_fields=unknown,
         problems=[
-            (str(d.file.path), d.status.value, d.reason or "")
+            (d.file.location, d.status.value, d.reason or "")
             for d in decisions
             if d.action == "record" and d.status in (Status.FAILED, Status.CHANGED)
         ],
         held_back=[
-            (str(d.file.path), d.status.value, d.reason or "") for d in decisions if d.action == "held"
+            (d.file.location, d.status.value, d.reason or "") for d in decisions if d.action == "held"
         ],
         duplicates=[
-            (str(d.file.path), d.duplicate_of or "")
+            (d.file.location, d.duplicate_of or "")
             for d in decisions
             if d.status is Status.DUPLICATE and d.action == "record"
         ],

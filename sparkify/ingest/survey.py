@@ -20,7 +20,10 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from pyspark.sql import SparkSession
+
 from sparkify.ingest.files import LandedFile
+from sparkify.runtime.storage import hadoop_blocks
 
 BLOCK = 1 << 22
 TEXT_SNIFF_BYTES = 8192  # a NUL byte in the first 8 KiB: not a text log (grep and git use the same test)
@@ -61,9 +64,14 @@ class _Lines:
         return self.newlines + (0 if self.last == b"\n" else 1)
 
 
-def _blocks(path: os.PathLike[str]) -> Iterable[bytes]:
-    with open(path, "rb") as handle:
-        yield from iter(lambda: handle.read(BLOCK), b"")
+def _blocks(file: LandedFile, spark: SparkSession | None) -> Iterable[bytes]:
+    if file.local:
+        with open(file.location, "rb") as handle:
+            yield from iter(lambda: handle.read(BLOCK), b"")
+    elif spark is None:
+        raise ValueError(f"{file.uri} is read through Hadoop's FileSystem: it needs the Spark session")
+    else:
+        yield from hadoop_blocks(spark, file.location, BLOCK)
 
 
 class _Inflater:
@@ -92,8 +100,12 @@ class _Inflater:
         return not self.fed or self.member.eof
 
 
-def survey(file: LandedFile, prefix_bytes: int | None = None) -> Survey:
-    """Hash, count and check one file; damaged content is a ``problem``, never an exception."""
+def survey(file: LandedFile, prefix_bytes: int | None = None, spark: SparkSession | None = None) -> Survey:
+    """Hash, count and check one file; damaged content is a ``problem``, never an exception.
+
+    A local file is read with the local file system's calls; any other through Hadoop's
+    FileSystem of ``spark``'s driver (the bytes cross Py4J: slower, the same result).
+    """
     digest = hashlib.sha256()
     prefix_digest: str | None = None
     prefix_ends_line = False
@@ -102,7 +114,7 @@ def survey(file: LandedFile, prefix_bytes: int | None = None) -> Survey:
     problem: str | None = None
     offset = 0
     try:
-        for block in _blocks(file.path):
+        for block in _blocks(file, spark):
             if prefix_bytes is not None and offset < prefix_bytes <= offset + len(block):
                 cut = prefix_bytes - offset
                 head = digest.copy()
@@ -127,9 +139,11 @@ def survey(file: LandedFile, prefix_bytes: int | None = None) -> Survey:
     )
 
 
-def survey_all(files: list[LandedFile], prefixes: dict[str, int]) -> dict[str, Survey]:
+def survey_all(
+    files: list[LandedFile], prefixes: dict[str, int], spark: SparkSession | None = None
+) -> dict[str, Survey]:
     """Survey every file (two threads per core: hashing and inflating release the GIL), by URI."""
     workers = max(1, min(len(files), 2 * (os.cpu_count() or 1)))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = pool.map(lambda f: survey(f, prefixes.get(f.uri)), files)
+        results = pool.map(lambda f: survey(f, prefixes.get(f.uri), spark), files)
         return {result.file.uri: result for result in results}

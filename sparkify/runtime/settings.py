@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 import jinja2
 import yaml
@@ -85,9 +86,30 @@ def cluster_conf_dir() -> Path:
     return cluster_home() / "conf"
 
 
+def raw_landing() -> str:
+    """Where the ingestion step reads new log files from: a folder, or a URI (``hdfs://``, ``s3a://``, ...).
+
+    ``SPARKIFY_RAW_DIR`` overrides it; a relative path is taken from the project root.
+    """
+    setting = os.environ.get("SPARKIFY_RAW_DIR", "data/raw")
+    return setting if urlparse(setting).scheme else str(_anchored(setting))
+
+
 def raw_landing_dir() -> Path:
-    """Folder the ingestion step reads new log files from; ``SPARKIFY_RAW_DIR`` overrides it."""
-    return _anchored(os.environ.get("SPARKIFY_RAW_DIR", "data/raw"))
+    """The landing as a local folder, for the steps that write into it (``sparkify generate``).
+
+    A ``file:`` URI is that folder; another scheme is refused with a clear message.
+    """
+    landing = raw_landing()
+    parsed = urlparse(landing)
+    if not parsed.scheme:
+        return Path(landing)
+    if parsed.scheme == "file":
+        return Path(unquote(parsed.path))
+    raise SettingsError(
+        f"SPARKIFY_RAW_DIR is {landing}: this step writes into a local folder; "
+        "give it one with --out, or copy a generated log to that landing"
+    )
 
 
 def _anchored(path: str) -> Path:
@@ -105,7 +127,7 @@ def pin_environment() -> None:
     root = project_dir()
     os.environ["SPARKIFY_PROJECT_DIR"] = str(root)
     os.environ["SPARKIFY_LAKEHOUSE"] = str(lakehouse_dir())
-    os.environ["SPARKIFY_RAW_DIR"] = str(raw_landing_dir())
+    os.environ["SPARKIFY_RAW_DIR"] = raw_landing()
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     os.chdir(root)
 

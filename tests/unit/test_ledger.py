@@ -26,14 +26,14 @@ def _decide(folder: Path, entries: list[LedgerEntry], **kwargs):
     history = histories(entries)
     landed = discover(folder)
     surveys = [survey(f, prefix_to_check(f, history.get(f.uri))) for f in landed]
-    return {d.file.path.name: d for d in plan(surveys, history, **kwargs)}
+    return {d.file.name: d for d in plan(surveys, history, **kwargs)}
 
 
 def test_lines_are_newline_terminated_and_a_lone_carriage_return_is_inside_a_line(tmp_path: Path) -> None:
     (tmp_path / "crlf.json").write_bytes(b"a\r\nb\r\nc")
     (tmp_path / "cr.json").write_bytes(b"a\rb\rc\r")
     (tmp_path / "empty.json").write_bytes(b"")
-    counts = {f.path.name: survey(f).lines for f in discover(tmp_path)}
+    counts = {f.name: survey(f).lines for f in discover(tmp_path)}
     assert counts == {"crlf.json": 3, "cr.json": 1, "empty.json": 0}
 
 
@@ -43,7 +43,7 @@ def test_damage_is_found_before_spark_reads(tmp_path: Path) -> None:
     (tmp_path / "notgzip.json.gz").write_bytes(b"plain text\n")
     (tmp_path / "binary.json").write_bytes(b"\x00\x01\x02")
     (tmp_path / "two-members.json.gz").write_bytes(gzip.compress(b"a\n") + gzip.compress(b"b\nc\n"))
-    found = {f.path.name: survey(f) for f in discover(tmp_path)}
+    found = {f.name: survey(f) for f in discover(tmp_path)}
     assert found["truncated.json.gz"].problem.startswith("truncated_gzip")
     assert found["notgzip.json.gz"].problem.startswith("corrupt_gzip")
     assert found["binary.json"].problem.startswith("not_text")
