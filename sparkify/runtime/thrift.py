@@ -13,6 +13,12 @@ from typing import Any
 
 from sparkify.runtime.settings import SettingsError, active_target
 
+# The Thrift server's sessions start with the Java 8 time API on, yet its result conversion casts a
+# date to java.sql.Date: any query answered with java.time values (a lone ``max(date_column)`` of a
+# Delta table, which Delta answers from its file statistics) then fails with "LocalDate cannot be
+# cast to java.sql.Date" (seen with pyspark 4.1.4 and Delta 4.x). Off, dates come back as they should.
+SESSION_SETTINGS = ("set spark.sql.datetime.java8API.enabled=false",)
+
 
 @dataclass(frozen=True)
 class ThriftEndpoint:
@@ -39,6 +45,8 @@ def query(
     connection = hive.connect(host=where.host, port=where.port, username=where.user, auth="NONE")
     try:
         cursor = connection.cursor()
+        for setting in SESSION_SETTINGS:
+            cursor.execute(setting)
         cursor.execute(sql)
         columns = [column[0].split(".")[-1] for column in cursor.description or []]
         if not columns:
