@@ -130,8 +130,8 @@ def _discover_local(source: Path) -> list[LandedFile]:
     root = PurePosixPath(source if source.is_dir() else "/")
     found = []
     for candidate in candidates:
-        path = candidate.resolve()
-        if path.name.endswith(LOG_SUFFIXES) and not _hidden(PurePosixPath(candidate), root):
+        if _is_log(PurePosixPath(candidate), root):
+            path = candidate.resolve()
             stat = path.stat()
             modified = datetime.fromtimestamp(stat.st_mtime, tz=UTC)
             found.append(LandedFile(str(path), file_uri(path), stat.st_size, modified))
@@ -144,11 +144,15 @@ def _discover_hadoop(spark: SparkSession, source: str) -> list[LandedFile]:
     root = PurePosixPath(folder or "/")
     found = []
     for entry in listed:
-        path = PurePosixPath(entry.path)
-        if path.name.endswith(LOG_SUFFIXES) and not _hidden(path, root):
+        if _is_log(PurePosixPath(entry.path), root):
             modified = datetime.fromtimestamp(entry.modified_ms / 1000, tz=UTC)
             found.append(LandedFile(entry.location, entry.uri, entry.size_bytes, modified, local=False))
     return sorted(found, key=lambda f: f.uri)
+
+
+def _is_log(path: PurePosixPath, root: PurePosixPath) -> bool:
+    """A log file by its name, and not a side file (no ``_`` or ``.`` part below ``root``)."""
+    return path.name.endswith(LOG_SUFFIXES) and not _hidden(path, root)
 
 
 def _hidden(path: PurePosixPath, root: PurePosixPath) -> bool:
