@@ -31,9 +31,9 @@ demo: setup
 	$(BIN)/sparkify run
 
 ## The test suite (real Spark, Delta, dbt and GX on small data, and the project's own cluster);
-## full-scale tests and the cluster's not yet proven fault tests (-m cluster_faults) are excluded.
+## full-scale tests (-m fullscale: hours on this machine kind) are excluded.
 test: setup
-	$(BIN)/pytest -m "not fullscale and not cluster_faults"
+	$(BIN)/pytest -m "not fullscale"
 
 ## Fast unit tests of the pure Python modules (no Spark, no JVM): seconds.
 test-unit: setup

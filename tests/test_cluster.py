@@ -189,7 +189,6 @@ def test_the_pipeline_through_the_cluster_equals_the_embedded_default(cluster, e
     BUILT_ON_EMBEDDED.update({table: embedded[table] for table in built})  # what the later tests compare with
 
 
-@pytest.mark.cluster_faults
 def test_two_scoring_runs_at_once_both_finish_and_lose_no_row(cluster):
     # One as the scheduler's spark-submit line, one as a person's `sparkify score`: both are Spark
     # applications on the master, with the cluster's conf folder.
@@ -217,7 +216,6 @@ def test_two_scoring_runs_at_once_both_finish_and_lose_no_row(cluster):
     assert latest["n"] == latest["keys"] == users[0]["n"]
 
 
-@pytest.mark.cluster_faults
 def test_down_up_and_a_build_that_loses_a_worker_while_an_analyst_queries_change_nothing(cluster):
     ok(sparkify(cluster, "cluster", "down", timeout=300))
     assert sparkify(cluster, "cluster", "status").returncode == 3

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 import urllib.request
 from collections.abc import Callable
 
@@ -35,6 +36,7 @@ from sparkify.runtime.thrift import ThriftEndpoint, query
 THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
 START_TIMEOUT_S = 180.0
 PROBE_TABLE = "sparkify_cluster_probe"
+WORKER_TIMEOUT_S = 20  # Spark's default is 60: a lost worker is noticed within a third of that
 
 
 def _spark_env(layout: ClusterLayout) -> dict[str, str]:
@@ -44,6 +46,8 @@ def _spark_env(layout: ClusterLayout) -> dict[str, str]:
         "SPARK_CONF_DIR": str(layout.conf_dir),
         "SPARK_LOCAL_IP": HOST,
         "SPARK_DAEMON_MEMORY": "512m",
+        # How long the master waits for a silent worker's heartbeat before it counts the worker lost.
+        "SPARK_MASTER_OPTS": f"-Dspark.worker.timeout={WORKER_TIMEOUT_S}",
         "SPARK_LOCAL_DIRS": str(layout.local_dir / "spark-local"),
     }
 
@@ -106,6 +110,21 @@ def alive_workers(layout: ClusterLayout) -> int:
     return sum(1 for worker in status.get("workers", []) if worker.get("state") == "ALIVE")
 
 
+def _wait_for_lost_workers(layout: ClusterLayout, ours: int) -> None:
+    """Wait until the master stops listing workers of ours that died (killed, or the machine lost).
+
+    A worker killed with SIGKILL says no goodbye: the master lists it as alive until its heartbeats
+    have been missing for ``spark.worker.timeout`` (set short in ``_spark_env``). Until then a
+    count of live workers cannot tell a restarted worker from the ghost of the lost one.
+    """
+    if alive_workers(layout) <= ours:
+        return
+    say(f"cluster: the master still lists {alive_workers(layout) - ours} lost worker(s); waiting for it to drop them")
+    deadline = time.monotonic() + 3 * WORKER_TIMEOUT_S
+    while alive_workers(layout) > ours and time.monotonic() < deadline:
+        time.sleep(1.0)
+
+
 def _thrift_answers(layout: ClusterLayout) -> bool:
     if not port_open(layout.thrift_port):
         return False
@@ -160,13 +179,20 @@ def up() -> int:
     )
     postgres.ensure_database(layout, bin_dir)
     ensure("master", lambda: _master_command(layout), lambda: port_open(layout.master_port), "listening port")
+    ours = sum(f"worker-{w}" in running for w in range(1, layout.workers + 1))
+    if ours < layout.workers:
+        _wait_for_lost_workers(layout, ours)
     for worker in range(1, layout.workers + 1):
-        ensure(
-            f"worker-{worker}",
-            lambda w=worker: _worker_command(layout, w),
-            lambda w=worker: alive_workers(layout) >= w,
-            "registration with the master",
-        )
+        if f"worker-{worker}" not in running:
+            # Ready when the master lists one more live worker than this project runs; "already
+            # answers" when it lists more than ours before this one starts (a stranger registered).
+            ensure(
+                f"worker-{worker}",
+                lambda w=worker: _worker_command(layout, w),
+                lambda n=ours: alive_workers(layout) > n,
+                "registration with the master",
+            )
+            ours += 1
     ensure(
         "thrift-server", lambda: _thrift_command(layout), lambda: _thrift_answers(layout), "answer to a query"
     )
