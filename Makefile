@@ -31,9 +31,11 @@ demo: setup
 	$(BIN)/sparkify run
 
 ## The test suite (real Spark, Delta, dbt and GX on small data, and the project's own cluster);
-## full-scale tests (-m fullscale: hours on this machine kind) are excluded.
+## full-scale tests (-m fullscale: hours on this machine kind) are excluded. Two test processes,
+## one file at a time each (pytest-xdist): the cluster module, mostly waiting on its servers,
+## runs beside the rest instead of after it.
 test: setup
-	$(BIN)/pytest -m "not fullscale"
+	$(BIN)/pytest -m "not fullscale" -n 2 --dist loadfile
 
 ## Fast unit tests of the pure Python modules (no Spark, no JVM): seconds.
 test-unit: setup

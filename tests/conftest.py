@@ -1,6 +1,7 @@
 """Shared fixtures: one project-local test lakehouse and one SparkSession per test process.
 
-The test lakehouse lives under ``lakehouse/pytest-<pid>`` (git-ignored, inside the project):
+The test lakehouse lives under ``lakehouse/pytest-<pid>`` (git-ignored, inside the project), one
+per test process (``make test`` runs two, one test file at a time each):
 tests use the real runtime (Spark, Delta, Derby, dbt) exactly as users do, only pointed at
 their own folder, and never touch a user's lakehouse or /tmp.
 """
@@ -20,6 +21,10 @@ REAL_ROWS = PROJECT_ROOT.parent / "shared" / "data" / "sparkify-real" / "mini_un
 
 os.environ["SPARKIFY_LAKEHOUSE"] = str(TEST_HOME / "lakehouse")
 os.environ["SPARKIFY_RAW_DIR"] = str(TEST_HOME / "landing")
+# dbt's target/ and logs/ per test process too: `make test` runs two processes side by side
+# (pytest-xdist), and two dbt runs must never share a manifest or a partial-parse file.
+os.environ["DBT_TARGET_PATH"] = str(TEST_HOME / "dbt-target")
+os.environ["DBT_LOG_PATH"] = str(TEST_HOME / "dbt-logs")
 os.environ.pop("DBT_TARGET", None)
 
 

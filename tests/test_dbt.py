@@ -45,7 +45,7 @@ def test_plain_dbt_build_from_the_project_root_uses_delta(real_rows: Path, test_
     assert "event_id" in names and not names & {"firstname", "lastname", "first_name", "last_name"}
     docs = run(str(VENV_BIN / "dbt"), "docs", "generate")
     assert docs.returncode == 0, docs.stdout[-3000:]
-    catalog = json.loads((PROJECT_ROOT / "target" / "catalog.json").read_text())
+    catalog = json.loads((Path(os.environ["DBT_TARGET_PATH"]) / "catalog.json").read_text())
     documented = {node["metadata"]["name"] for node in catalog["nodes"].values()}
     assert {"fct_user_features", "fct_churn_labels", "fct_training_set", "dim_users"} <= documented
     assert not (PROJECT_ROOT / "metastore_db").exists() and not (PROJECT_ROOT / "spark-warehouse").exists()

@@ -119,7 +119,9 @@ def _wait_for_lost_workers(layout: ClusterLayout, ours: int) -> None:
     """
     if alive_workers(layout) <= ours:
         return
-    say(f"cluster: the master still lists {alive_workers(layout) - ours} lost worker(s); waiting for it to drop them")
+    say(
+        f"cluster: the master still lists {alive_workers(layout) - ours} lost worker(s); waiting for it to drop them"
+    )
     deadline = time.monotonic() + 3 * WORKER_TIMEOUT_S
     while alive_workers(layout) > ours and time.monotonic() < deadline:
         time.sleep(1.0)
