@@ -3,6 +3,12 @@
 Every family shares the same preparation (median imputation, one-hot categories, one vector), so
 the saved PipelineModel scores raw mart rows with nothing else to apply. Class weights balance
 the churn class in every family.
+
+One family is the baseline rule itself, made a scorer: a logistic fit on the rule's one feature.
+Its ranking is the rule's (fewest songs first, as long as the fitted slope is negative) and its
+scores are probabilities, so when the rule beats every trained family on the validation period
+the job can publish it like any model, and a published score is never a trained model that lost
+to the rule.
 """
 
 from __future__ import annotations
@@ -16,9 +22,10 @@ from pyspark.ml import Pipeline
 from pyspark.ml.classification import GBTClassifier, LogisticRegression, RandomForestClassifier
 from pyspark.ml.feature import Imputer, OneHotEncoder, StandardScaler, StringIndexer, VectorAssembler
 
-from sparkify.ml.dataset import FeatureSet
+from sparkify.ml.dataset import RULE_FEATURE, FeatureSet
 
 SEED = 7
+CALIBRATED_RULE = "calibrated_rule"
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,7 @@ GRIDS: dict[str, dict[str, list[Any]]] = {
     "logistic_regression": {"regParam": [0.03, 0.3], "elasticNetParam": [0.0, 0.5]},
     "random_forest": {"numTrees": [200], "maxDepth": [4, 7], "minInstancesPerNode": [5]},
     "gradient_boosted_trees": {"maxIter": [40], "maxDepth": [2, 3], "subsamplingRate": [0.8]},
+    CALIBRATED_RULE: {"regParam": [0.0]},
 }
 
 
@@ -49,6 +57,11 @@ def candidates(families: tuple[str, ...] = tuple(GRIDS)) -> Iterator[Candidate]:
         grid = GRIDS[family]
         for values in product(*grid.values()):
             yield Candidate(family, dict(zip(grid, values, strict=True)))
+
+
+def features_used(family: str, features: FeatureSet) -> FeatureSet:
+    """The columns a family's pipeline reads: the rule's one feature, or every feature."""
+    return FeatureSet(numeric=(RULE_FEATURE,), categorical=()) if family == CALIBRATED_RULE else features
 
 
 def _classifier(candidate: Candidate) -> Any:
@@ -61,11 +74,23 @@ def _classifier(candidate: Candidate) -> Any:
         return RandomForestClassifier(seed=SEED, featureSubsetStrategy="sqrt", **common, **candidate.params)
     if candidate.family == "gradient_boosted_trees":
         return GBTClassifier(seed=SEED, stepSize=0.1, **common, **candidate.params)
+    if candidate.family == CALIBRATED_RULE:
+        return LogisticRegression(maxIter=100, **common, **candidate.params)
     raise ValueError(f"unknown model family {candidate.family}")
 
 
 def build_pipeline(candidate: Candidate, features: FeatureSet) -> Pipeline:
     """Impute, encode, assemble (and scale for the linear model), then classify."""
+    features = features_used(candidate.family, features)
+    if not features.categorical:
+        imputed_only = [f"{name}__imputed" for name in features.numeric]
+        return Pipeline(
+            stages=[
+                Imputer(inputCols=list(features.numeric), outputCols=imputed_only, strategy="median"),
+                VectorAssembler(inputCols=imputed_only, outputCol="features", handleInvalid="keep"),
+                _classifier(candidate),
+            ]
+        )
     imputed = [f"{name}__imputed" for name in features.numeric]
     indexed = [f"{name}__index" for name in features.categorical]
     encoded = [f"{name}__onehot" for name in features.categorical]

@@ -4,7 +4,8 @@ Tuning: every grid point is fitted on the dates whose label horizon closed befor
 dates and ranked by AUC-PR on them; the decision threshold (best churn-class F1) is chosen there
 too. The best point of each family is then refitted on every date whose horizon closed before the
 test dates and judged on them, next to the baselines and, for generated logs, the oracle. The family that won validation
-is saved as a new version; it becomes champion when asked (``--promote``), when there is none,
+is saved as a new version (the one-feature rule competes as a family, ``calibrated_rule``, so a
+trained model is published only when it beat the rule on the validation period); it becomes champion when asked (``--promote``), when there is none,
 or when it matches or beats the current champion on the same held-out rows.
 """
 
@@ -35,7 +36,7 @@ from sparkify.ml.dataset import (
     with_label_and_weight,
 )
 from sparkify.ml.importance import feature_importances
-from sparkify.ml.pipelines import Candidate, build_pipeline, candidates
+from sparkify.ml.pipelines import Candidate, build_pipeline, candidates, features_used
 from sparkify.ml.predict import with_churn_probability
 from sparkify.runtime.errors import CheckFailed
 from sparkify.runtime.progress import say, step
@@ -165,7 +166,10 @@ def train(promote_new: bool = False, oracle: baselines.Oracle | None = None) -> 
         "params": tuned[winner].candidate.params,
         "threshold": tuned[winner].threshold,
         "positive_weight": fitted[winner].positive_weight,
-        "features": {"numeric": list(features.numeric), "categorical": list(features.categorical)},
+        "features": {
+            "numeric": list(features_used(winner, features).numeric),
+            "categorical": list(features_used(winner, features).categorical),
+        },
         "label": LABEL,
         "horizon_days": horizon_days,
         "split": split.describe(),
