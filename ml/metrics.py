@@ -141,6 +141,28 @@ def calibration_table(
     return table
 
 
+def expected_calibration_error(labels: np.ndarray, probabilities: np.ndarray, bins: int = 10) -> float:
+    """Mean gap between predicted and observed churn rate, over equal-count bins of the prediction.
+
+    Equal-count rather than equal-width bins: churn probabilities crowd below 0.1, where ten
+    equal-width bins would put nearly every row in one bin and hide a miscalibration inside it.
+    Each bin weighs by its share of rows; rows with the same probability stay in one bin.
+    """
+    if labels.size == 0:
+        return float("nan")
+    order = np.argsort(probabilities, kind="stable")
+    sorted_p, sorted_y = probabilities[order], labels[order]
+    # Bin edges at equal counts, moved forward past ties so that one value never spans two bins.
+    cuts = np.unique(
+        np.searchsorted(sorted_p, sorted_p[np.linspace(0, labels.size, bins + 1, dtype=int)[1:-1]])
+    )
+    gap = 0.0
+    for members_p, members_y in zip(np.split(sorted_p, cuts), np.split(sorted_y, cuts), strict=True):
+        if members_p.size:
+            gap += members_p.size * abs(float(members_p.mean()) - float(members_y.mean()))
+    return gap / labels.size
+
+
 def evaluate(labels: np.ndarray, scores: np.ndarray, threshold: float | None, probabilities: bool) -> dict:
     """Every held-out metric of one scorer; probability metrics only for calibrated-scale scores."""
     result: dict = {
@@ -155,5 +177,6 @@ def evaluate(labels: np.ndarray, scores: np.ndarray, threshold: float | None, pr
         result["at_threshold"] = at_threshold(labels, scores, threshold)
     if probabilities:
         result["brier"] = brier(labels, scores)
+        result["ece"] = expected_calibration_error(labels, scores)
         result["calibration"] = calibration_table(labels, scores)
     return result

@@ -236,14 +236,15 @@ def _print_summary(metadata: dict[str, Any], winner: str) -> None:
         f"model {metadata['version']} ({winner}) {metadata['promotion']}",
         f"held-out as-of dates {', '.join(metadata['split']['test'])}: "
         f"{metadata['held_out'][winner]['rows']:,} user-dates, {metadata['held_out'][winner]['positives']:,} churners",
-        f"{'scorer':<32} {'AUC-PR':>7} {'AUC-ROC':>8} {'top-10% prec':>12} {'lift':>5} {'F1@thr':>7} {'Brier':>6}",
+        f"{'scorer':<32} {'AUC-PR':>7} {'AUC-ROC':>8} {'top-10% prec':>12} {'lift':>5} {'F1@thr':>7} {'Brier':>6} {'ECE':>6}",
     ]
     for name, result in metadata["held_out"].items():
         f1 = result.get("at_threshold", {}).get("f1", float("nan"))
         brier = result.get("brier", float("nan"))
+        ece = result.get("ece", float("nan"))
         marker = " *" if name == winner else ""
         lines.append(
             f"{name + marker:<32} {result['auc_pr']:>7.3f} {result['auc_roc']:>8.3f} "
-            f"{result['top_decile']['precision']:>12.3f} {result['top_decile']['lift']:>5.2f} {f1:>7.3f} {brier:>6.3f}"
+            f"{result['top_decile']['precision']:>12.3f} {result['top_decile']['lift']:>5.2f} {f1:>7.3f} {brier:>6.3f} {ece:>6.3f}"
         )
     say("\n".join(lines))

@@ -86,3 +86,34 @@ def test_lift_curve_ends_at_one_when_everyone_is_flagged():
     labels = np.array([1, 0, 0, 1, 0, 0, 0, 0, 0, 0], dtype=float)
     curve = metrics.lift_curve(labels, np.arange(10, dtype=float))
     assert curve.x[-1] == 1.0 and curve.y[-1] == pytest.approx(1.0)
+
+
+def _ece_by_definition(labels: np.ndarray, probabilities: np.ndarray, groups: list[list[int]]) -> float:
+    return (
+        sum(len(g) * abs(probabilities[g].mean() - labels[g].mean()) for g in groups if len(g)) / labels.size
+    )
+
+
+def test_ece_is_the_row_weighted_gap_over_equal_count_bins():
+    probabilities = np.array([0.1, 0.1, 0.2, 0.2, 0.3, 0.3, 0.4, 0.4, 0.5, 0.5])
+    labels = np.array([0.0, 0.0, 0.0, 1.0, 0.0, 1.0, 1.0, 1.0, 0.0, 1.0])
+    expected = _ece_by_definition(labels, probabilities, [[0, 1], [2, 3], [4, 5], [6, 7], [8, 9]])
+    assert metrics.expected_calibration_error(labels, probabilities, bins=5) == pytest.approx(expected)
+
+
+def test_ece_keeps_tied_probabilities_in_one_bin():
+    probabilities = np.array([0.1, 0.2, 0.2, 0.2, 0.9, 0.9])
+    labels = np.array([0.0, 0.0, 1.0, 0.0, 1.0, 1.0])
+    # Three equal-count bins would cut between the tied 0.2s: they stay together instead.
+    expected = _ece_by_definition(labels, probabilities, [[0], [1, 2, 3], [4, 5]])
+    assert metrics.expected_calibration_error(labels, probabilities, bins=3) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_ece_is_near_zero_for_calibrated_scores_and_finds_a_shift(seed: int):
+    rng = np.random.default_rng(seed)
+    probabilities = rng.beta(1, 15, size=40_000)  # churn-like: most scores below 0.1
+    labels = (rng.random(probabilities.size) < probabilities).astype(float)
+    assert metrics.expected_calibration_error(labels, probabilities) < 0.005
+    shifted = np.clip(probabilities + 0.05, 0, 1)
+    assert metrics.expected_calibration_error(labels, shifted) == pytest.approx(0.05, abs=0.005)
