@@ -10,7 +10,8 @@ in order on the same cluster:
    log ingested and built on the embedded default;
 2. two scoring runs started at once both finish and lose no row;
 3. `down` then `up`: tables and metastore are still there; then a build during which an analyst's
-   query answers and a worker is killed with -9 finishes, and changes no row.
+   query answers, a second writer is refused (exit 3, naming the build) and a worker is killed
+   with -9 finishes, and changes no row.
 """
 
 from __future__ import annotations
@@ -236,8 +237,12 @@ def test_down_up_and_a_build_that_loses_a_worker_while_an_analyst_queries_change
             if sum("START sql" in seen for seen in output) >= 3:
                 break
         answer = query(cluster, "select count(*) as users from analytics.dim_users")
-        assert build.poll() is None, "the build ended before the analyst's query answered"
+        # A second writer is refused at once and told who writes (the metastore's advisory lock).
+        second = sparkify(cluster, "ingest", timeout=300)
+        assert build.poll() is None, "the build ended before the analyst's query and the second writer"
         assert answer[0]["users"] > 0
+        assert second.returncode == 3, second.stdout + second.stderr
+        assert "writer lock is held by `sparkify build" in second.stderr, second.stderr
         os.kill(state["worker-1"].pid, signal.SIGKILL)
         output.extend(build.stdout)
         assert build.wait(timeout=900) == 0, "".join(output)[-4000:]

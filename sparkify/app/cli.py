@@ -258,6 +258,19 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
+# Commands that write the warehouse, and how they share the cluster's writer lock (writer_lock.py):
+# ingest and build rewrite what everyone reads; score, validate and train append their own records.
+CLUSTER_WRITERS = {
+    "ingest": "exclusive",
+    "build": "exclusive",
+    "run": "exclusive",
+    "maintain": "exclusive",
+    "score": "shared",
+    "validate": "shared",
+    "train": "shared",
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, take the metastore lock when the command starts Spark, map errors to exit codes."""
     args = parse_arguments(argv)
@@ -274,6 +287,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                         from sparkify.runtime.spark import stop_spark
 
                         stop_spark()
+        if args.command in CLUSTER_WRITERS and not active_target().is_embedded:
+            from sparkify.runtime.writer_lock import cluster_writer_lock
+
+            with cluster_writer_lock(args.command, shared=CLUSTER_WRITERS[args.command] == "shared"):
+                return args.handler(args)
         return args.handler(args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -14,8 +14,9 @@ from sparkify.app.sql_shell import _server_message
 from sparkify.cluster.config import EMBEDDED_ONLY, spark_defaults
 from sparkify.cluster.layout import ClusterLayout
 from sparkify.cluster.processes import Started, is_running, read_state, spawn, start_ticks, stop, write_state
-from sparkify.runtime.settings import active_target
+from sparkify.runtime.settings import SettingsError, active_target
 from sparkify.runtime.spark import is_write_conflict
+from sparkify.runtime.writer_lock import MetastoreDatabase, read_spark_defaults
 
 
 @pytest.fixture
@@ -119,3 +120,28 @@ def test_delta_write_conflicts_are_recognised_and_other_errors_are_not():
         RuntimeError("[DELTA_CONCURRENT_APPEND] ConcurrentAppendException: Files were added")
     )
     assert not is_write_conflict(RuntimeError("[TABLE_OR_VIEW_NOT_FOUND] no such table"))
+
+
+def test_the_writer_lock_finds_the_metastore_database_in_the_conf_the_cluster_writes(layout, tmp_path: Path):
+    conf_dir = tmp_path / "conf"
+    conf_dir.mkdir()
+    written = spark_defaults(layout)
+    (conf_dir / "spark-defaults.conf").write_text(
+        "# a comment\n\n" + "\n".join(f"{key} {value}" for key, value in written.items()) + "\n"
+    )
+    conf = read_spark_defaults(conf_dir)
+    assert conf == written
+    database = MetastoreDatabase.from_spark_conf(conf)
+    assert database == MetastoreDatabase("127.0.0.1", 25999, "metastore", "metastore", "")
+
+
+def test_a_metastore_that_is_not_postgresql_has_no_writer_lock_and_a_bad_url_is_refused():
+    derby = {
+        "spark.hadoop.javax.jdo.option.ConnectionURL": "jdbc:derby:;databaseName=metastore_db;create=true"
+    }
+    assert MetastoreDatabase.from_spark_conf(derby) is None
+    assert MetastoreDatabase.from_spark_conf({}) is None
+    with pytest.raises(SettingsError, match="cannot read host"):
+        MetastoreDatabase.from_spark_conf(
+            {"spark.hadoop.javax.jdo.option.ConnectionURL": "jdbc:postgresql:///"}
+        )
