@@ -95,14 +95,20 @@ def _summary(seconds: float, model: dict, report: str) -> None:
             name = f"{schema}.{row.tableName}"
             count = spark.table(name).count()
             lines.append(f"  {name:<45} {count:>12,} rows")
+    # The model trained now is the champion only when it was promoted; otherwise the scores came
+    # from the champion it failed to beat on the same rows, and the summary says so.
+    promoted = model["promotion"].startswith("promoted")
+    trained = "champion" if promoted else "trained"
     lines.append(
-        f"champion {model['version']} ({model['family']}), held-out as-of {', '.join(model['split']['test'])}:"
+        f"{trained} {model['version']} ({model['family']}), held-out as-of {', '.join(model['split']['test'])}:"
     )
     for name, result in model["held_out"].items():
         if name == model["family"] or name not in TRAINED_FAMILIES:
-            role = "champion" if name == model["family"] else "baseline" if name != "oracle" else "ceiling"
+            role = trained if name == model["family"] else "baseline" if name != "oracle" else "ceiling"
             lines.append(
                 f"  {name:<32} AUC-PR {result['auc_pr']:.3f}  AUC-ROC {result['auc_roc']:.3f}  ({role})"
             )
+    if not promoted:
+        lines.append(f"{model['version']} {model['promotion']}: the scores are the champion's")
     lines.append(f"report: {storage.local_path(report) or report}")
     say("\n".join(lines))
