@@ -31,11 +31,11 @@ demo: setup
 	$(BIN)/sparkify run
 
 ## The test suite (real Spark, Delta, dbt and GX on small data, and the project's own cluster);
-## full-scale tests (-m fullscale: hours on this machine kind) are excluded. Two test processes,
+## full-scale tests (-m fullscale: hours on this machine kind) and the slow variants (-m slow) are excluded. Two test processes,
 ## one file at a time each (pytest-xdist), files handed out in name order: the cluster module, the
 ## longest and mostly waiting on its servers, starts second and runs beside the rest.
 test: setup
-	$(BIN)/pytest -m "not fullscale" -n 2 --dist loadfile --no-loadscope-reorder
+	$(BIN)/pytest -m "not fullscale and not slow" -n 2 --dist loadfile --no-loadscope-reorder
 
 ## Fast unit tests of the pure Python modules (no Spark, no JVM): seconds.
 test-unit: setup

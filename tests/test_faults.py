@@ -273,7 +273,15 @@ def _kill_at(command: list[str], marker: str, after_s: float) -> str:
     )
 
 
-def test_ingest_and_build_killed_anywhere_are_finished_by_a_rerun(empty_layers, real_rows: Path, test_home):
+# Kill points: a few in the default run; many in the slow suite (`make test-all`). Each killed
+# ingest lands a new file of distinct real lines (a copy would be booked as a duplicate).
+@pytest.mark.parametrize(
+    ("ingest_kills", "lines_per_file", "build_kills"),
+    [(5, 400, 2), pytest.param(30, 80, 10, marks=pytest.mark.slow)],
+)
+def test_ingest_and_build_killed_anywhere_are_finished_by_a_rerun(
+    empty_layers, real_rows: Path, test_home, ingest_kills: int, lines_per_file: int, build_kills: int
+):
     """SIGKILL at random points (seeded), rerun: the books balance and no line is there twice."""
     landing = test_home / "landing-crash"
     shutil.rmtree(landing, ignore_errors=True)
@@ -284,10 +292,11 @@ def test_ingest_and_build_killed_anywhere_are_finished_by_a_rerun(empty_layers, 
     build = [sys.executable, "-m", "sparkify.app", "build", "--exclude", "resource_type:test",
              "resource_type:unit_test"]  # fmt: skip
     seen = []
-    for round_ in range(5):
-        (landing / f"part-{round_}.json").write_bytes(_real(real_rows, 400 * round_, 400))
+    for round_ in range(ingest_kills):
+        part = _real(real_rows, lines_per_file * round_, lines_per_file)
+        (landing / f"part-{round_}.json").write_bytes(part)
         seen.append(("ingest", _kill_at(ingest, "ingest: survey", rng.uniform(0, 12))))
-    for _ in range(2):
+    for _ in range(build_kills):
         seen.append(("build", _kill_at(build, "START", rng.uniform(0, 20))))
     print("kill points (command, its last line before the kill):", *seen, sep="\n  ")
     for command in (ingest, build):
@@ -295,14 +304,12 @@ def test_ingest_and_build_killed_anywhere_are_finished_by_a_rerun(empty_layers, 
         assert rerun.returncode == 0, rerun.stdout[-2000:] + rerun.stderr[-2000:]
     spark = get_spark()
     books = _books(spark)
-    assert len(books) == 5 and all(n == 400 == kept + rejected for n, kept, rejected in books.values()), (
-        books,
-        seen,
-    )
+    assert len(books) == ingest_kills, (books, seen)
+    assert all(n == lines_per_file == kept + rejected for n, kept, rejected in books.values()), (books, seen)
     lines = (
         spark.table(EVENTS_TABLE)
         .select("_source_file", "_source_line")
         .union(spark.table(REJECTED_TABLE).select("_source_file", "_source_line"))
     )
-    assert lines.count() == lines.distinct().count() == 2000, seen
+    assert lines.count() == lines.distinct().count() == ingest_kills * lines_per_file, seen
     assert spark.table("analytics.stg_sparkify__events").count() == spark.table(EVENTS_TABLE).count()
