@@ -14,7 +14,7 @@ from sparkify.app.cli import main, parse_arguments
 from sparkify.runtime.lock import metastore_lock
 from tests.conftest import PROJECT_ROOT
 
-SUBCOMMANDS = ("generate", "ingest", "build", "validate", "train", "score", "report", "sql", "run")
+SUBCOMMANDS = ("generate", "ingest", "build", "validate", "train", "score", "report", "sql", "run", "daily")
 
 
 def _sparkify(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:

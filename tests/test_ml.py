@@ -1,8 +1,8 @@
 """Validation gate, training, scoring and the report on a generated mini log (seed 1), end to end.
 
 One warehouse is built for the module (ingest + dbt build, about 3 minutes); the tests then run
-in order on it, as the scheduled job would: validate, train, score (twice), report, a bad day
-that validation must stop, and a scoring job killed half-way.
+in order on it, as the scheduled job would: validate, train, score (twice), report, the next day
+through `sparkify daily`, a bad day that validation must stop, and a scoring job killed half-way.
 """
 
 from __future__ import annotations
@@ -133,15 +133,34 @@ def test_report_is_one_self_contained_html_file(warehouse):
         assert heading in html
 
 
+def test_the_daily_command_lands_the_next_day_and_publishes_its_scores(warehouse, spark, capsys):
+    """The cron line: one more day lands; `sparkify daily` ingests, builds, validates, scores, maintains."""
+    landing = Path(os.environ["SPARKIFY_RAW_DIR"])
+    before = spark.table("analytics.fct_user_features").agg(F.max("as_of_date")).first()[0]
+    assert main(
+        ["generate", "--scale", "mini", "--seed", "1", "--start", "2018-12-03", "--end", "2018-12-04",
+         "--out", str(landing), "--quiet"]
+    ) == 0  # fmt: skip
+    assert main(["daily"]) == 0
+    summary = capsys.readouterr().err.strip().splitlines()[-1]
+    assert summary.startswith("daily: 1 new files") and "0 refused; build passed" in summary, summary
+    newest = spark.table("analytics.fct_user_features").agg(F.max("as_of_date")).first()[0]
+    assert newest == before + timedelta(days=1)
+    scores = spark.table("analytics.churn_scores").where(F.col("as_of_date") == F.lit(newest))
+    users = spark.table("analytics.fct_user_features").where(F.col("as_of_date") == F.lit(newest)).count()
+    assert scores.count() == users > 100 and f"{users:,} users scored at {newest}" in summary
+    assert " 0 tables maintained" not in summary
+
+
 def test_a_day_of_thumbs_up_logged_as_thumbs_down_fails_validation_and_closes_the_gate(
     warehouse, spark, test_home: Path
 ):
     bad_day = test_home / "bad-day"
     assert main(
-        ["generate", "--scale", "mini", "--seed", "1", "--start", "2018-12-03", "--end", "2018-12-04",
+        ["generate", "--scale", "mini", "--seed", "1", "--start", "2018-12-04", "--end", "2018-12-05",
          "--out", str(bad_day), "--quiet"]
     ) == 0  # fmt: skip
-    day_file = bad_day / "events" / "2018-12-03.json"
+    day_file = bad_day / "events" / "2018-12-04.json"
     text = day_file.read_text()
     assert text.count('"page":"Thumbs Up"') > 50
     day_file.write_text(text.replace('"page":"Thumbs Up"', '"page":"Thumbs Down"'))

@@ -67,6 +67,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return run_pipeline(scale=args.scale, seed=args.seed)
 
 
+def _cmd_daily(args: argparse.Namespace) -> int:
+    from sparkify.app.daily import run_daily
+
+    return run_daily(maintain=not args.no_maintain)
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from sparkify.expectations.validate import validate_command
 
@@ -244,6 +250,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed", type=int, default=1, help="seed of the generated log (default 1, the calibration reference)"
     )
     run.set_defaults(handler=_cmd_run, needs_spark=True)
+
+    day = sub.add_parser(
+        "daily",
+        help="the scheduled run: ingest, build, validate, score the newest date, maintain",
+        description="Ingest what landed, build what it changes, validate the scoring inputs, score the newest "
+        "as-of date with the champion (audited, then published), then compact and vacuum the Delta tables; one "
+        "summary line. The cron line and the spark-submit entry point. Exit 1 when a check failed or a landed "
+        "file was refused.",
+    )
+    day.add_argument(
+        "--no-maintain",
+        action="store_true",
+        help="skip OPTIMIZE and VACUUM (when they run on their own schedule)",
+    )
+    day.set_defaults(handler=_cmd_daily, needs_spark=True)
     return parser
 
 
@@ -264,6 +285,7 @@ CLUSTER_WRITERS = {
     "ingest": "exclusive",
     "build": "exclusive",
     "run": "exclusive",
+    "daily": "exclusive",
     "maintain": "exclusive",
     "score": "shared",
     "validate": "shared",

@@ -19,7 +19,13 @@ MAINTAINED_SCHEMAS = (RAW_SCHEMA, ANALYTICS_SCHEMA, "snapshots")
 
 
 def maintain_command() -> int:
-    """OPTIMIZE then VACUUM each Delta table of the pipeline's schemas; one line per table."""
+    """CLI wrapper of ``maintain_tables``."""
+    maintain_tables()
+    return 0
+
+
+def maintain_tables() -> int:
+    """OPTIMIZE then VACUUM each Delta table of the pipeline's schemas; one line per table; how many."""
     spark = get_spark()
     hours = float(project_var("vacuum_retention_hours"))
     done = 0
@@ -39,7 +45,7 @@ def maintain_command() -> int:
             )
             done += 1
     say(f"maintain: {done} Delta tables compacted and vacuumed (retention {hours:g} h)")
-    return 0
+    return done
 
 
 def _location(spark, name: str) -> str:

@@ -64,7 +64,7 @@ def run_pipeline(scale: str = "mini", seed: int = 1) -> int:
     trainable_split(get_spark())
     with step("validate the warehouse"):
         outcomes = validate((*SCORING_INPUT_SUITES, "fct_training_set"))
-    _stop_on_failure(outcomes)
+    stop_on_failure(outcomes)
     with step("train churn models"):
         model = train_job()
     score_job()  # write, audit, publish: the scores are validated before anyone can read them
@@ -79,7 +79,7 @@ def run_pipeline(scale: str = "mini", seed: int = 1) -> int:
     return 0
 
 
-def _stop_on_failure(outcomes: list[SuiteOutcome]) -> None:
+def stop_on_failure(outcomes: list[SuiteOutcome]) -> None:
     failed = [f"{o.suite}: {', '.join(o.critical_failures)}" for o in outcomes if o.critical_failures]
     if failed:
         raise CheckFailed("validation failed, nothing published; " + "; ".join(failed))
