@@ -60,23 +60,33 @@ class Fitted:
     positive_weight: float
 
 
-# Above this many user-dates a fit learns little more and costs minutes on two cores: larger fit
-# sets are sampled uniformly (so the churn rate is kept) with a fixed seed.
+# Above this many user-dates a fit costs minutes on two cores: larger fit sets keep every churner
+# and a seeded sample of the others (stratified, so no churner is dropped).
 MAX_FIT_ROWS = 100_000
 SAMPLE_SEED = 11
 
 
 def _fit(candidate: Candidate, features: FeatureSet, rows: DataFrame) -> Fitted:
+    """Fit with both classes weighing the same; the returned weight undoes that for probabilities.
+
+    Sampling the stayers at a rate f multiplies the odds the model sees by 1/f, and weighting the
+    churners by w multiplies them by w; the correction divides by both, which is the stayers-to-
+    churners ratio of all fit rows, whatever the sample kept.
+    """
     total = rows.count()
-    if total > MAX_FIT_ROWS:
-        rows = rows.sample(fraction=MAX_FIT_ROWS / total, seed=SAMPLE_SEED)
-        total = rows.count()
     positives = rows.where(F.col(LABEL)).count()
     if positives == 0 or positives == total:
         raise CheckFailed(f"the fit rows have {positives} churners of {total}: both classes are needed")
-    weight = (total - positives) / positives
+    correction = (total - positives) / positives
+    if total > MAX_FIT_ROWS:
+        kept = max(MAX_FIT_ROWS - positives, 1) / (total - positives)
+        rows = rows.sampleBy(F.col(LABEL).cast("int"), {0: min(kept, 1.0), 1: 1.0}, seed=SAMPLE_SEED)
+        sampled_total, sampled_positives = rows.count(), positives
+        weight = (sampled_total - sampled_positives) / sampled_positives
+    else:
+        weight = correction
     pipeline: Pipeline = build_pipeline(candidate, features)
-    return Fitted(pipeline.fit(with_label_and_weight(rows, weight)), weight)
+    return Fitted(pipeline.fit(with_label_and_weight(rows, weight)), correction)
 
 
 def _predict(model: PipelineModel, positive_weight: float, rows: DataFrame) -> pd.DataFrame:
