@@ -207,7 +207,8 @@ def _comparable(spark, table: str):
     )
 
 
-@pytest.mark.parametrize("seed", [11, 12, 13])
+# Two seeds in the default run; more in the slow suite (`make test-all`): each seed lands other faults.
+@pytest.mark.parametrize("seed", [11, 13, pytest.param(12, marks=pytest.mark.slow)])
 def test_incremental_builds_equal_a_full_refresh(empty_layers, test_home: Path, seed: int):
     spark = empty_layers
     source = test_home / f"generated-{seed}"
