@@ -34,7 +34,10 @@ def maintain_tables() -> int:
             continue
         for table in spark.catalog.listTables(schema):
             name = f"{schema}.{table.name}"
-            if table.tableType == "VIEW" or not DeltaTable.isDeltaTable(spark, _location(spark, name)):
+            # Views (and this session's temporary views, which listTables returns too) hold no files.
+            if table.isTemporary or table.tableType == "VIEW":
+                continue
+            if not DeltaTable.isDeltaTable(spark, _location(spark, name)):
                 continue
             with step(f"maintain {name}"):
                 compacted = DeltaTable.forName(spark, name).optimize().executeCompaction().first()
