@@ -5,7 +5,7 @@ validate, train, score, report. Beside them, in the same run, the machine's own 
 copy of the files (``cat > /dev/null``) and a bare Spark scan that parses every line once. Then the
 incremental cost: the next day of the same population is generated and ingest + build + validate
 + score are timed for that day alone, and the day after that through ``sparkify daily``, the one
-scheduled command (maintenance included). Results go to ``lakehouse/bench/<scale>/results.json`` and
+scheduled command (without ``--maintain``). Results go to ``lakehouse/bench/<scale>/results.json`` and
 replace this scale's section of BENCHMARKS.md.
 
 ``--target cluster`` (``make bench TARGET=cluster``) runs the same stages on the project's own
@@ -145,7 +145,7 @@ class Bench:
                 if stage in self.stages:
                     self._record(self.incremental, stage, STAGE_COMMANDS[stage])
         if set(INCREMENTAL_STAGES) <= set(self.stages):
-            # The day after, as the scheduler runs it: one command, one process (maintain included).
+            # The day after, as the scheduler runs it: one command, one process.
             day = first_day + timedelta(days=self.repeats)
             self._record(self.incremental, "generate", self.generate(day, day + timedelta(days=1)))
             self._record(self.incremental, "daily", STAGE_COMMANDS["daily"])

@@ -80,26 +80,18 @@ def _classifier(candidate: Candidate) -> Any:
 
 
 def build_pipeline(candidate: Candidate, features: FeatureSet) -> Pipeline:
-    """Impute, encode, assemble (and scale for the linear model), then classify."""
+    """Impute, encode (when there are categories), assemble (and scale for the linear model), classify."""
     features = features_used(candidate.family, features)
-    if not features.categorical:
-        imputed_only = [f"{name}__imputed" for name in features.numeric]
-        return Pipeline(
-            stages=[
-                Imputer(inputCols=list(features.numeric), outputCols=imputed_only, strategy="median"),
-                VectorAssembler(inputCols=imputed_only, outputCol="features", handleInvalid="keep"),
-                _classifier(candidate),
-            ]
-        )
     imputed = [f"{name}__imputed" for name in features.numeric]
     indexed = [f"{name}__index" for name in features.categorical]
     encoded = [f"{name}__onehot" for name in features.categorical]
-    stages: list[Any] = [
-        Imputer(inputCols=list(features.numeric), outputCols=imputed, strategy="median"),
-        StringIndexer(inputCols=list(features.categorical), outputCols=indexed, handleInvalid="keep"),
-        OneHotEncoder(inputCols=indexed, outputCols=encoded, handleInvalid="keep"),
-        VectorAssembler(inputCols=imputed + encoded, outputCol="features", handleInvalid="keep"),
-    ]
+    stages: list[Any] = [Imputer(inputCols=list(features.numeric), outputCols=imputed, strategy="median")]
+    if features.categorical:  # Spark's indexer refuses an empty column list (the calibrated rule has none)
+        stages += [
+            StringIndexer(inputCols=list(features.categorical), outputCols=indexed, handleInvalid="keep"),
+            OneHotEncoder(inputCols=indexed, outputCols=encoded, handleInvalid="keep"),
+        ]
+    stages.append(VectorAssembler(inputCols=imputed + encoded, outputCol="features", handleInvalid="keep"))
     if candidate.family == "logistic_regression":
         stages.append(StandardScaler(inputCol="features", outputCol="scaled", withMean=False, withStd=True))
     stages.append(_classifier(candidate))

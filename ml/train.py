@@ -81,8 +81,7 @@ def _fit(candidate: Candidate, features: FeatureSet, rows: DataFrame) -> Fitted:
     if total > MAX_FIT_ROWS:
         kept = max(MAX_FIT_ROWS - positives, 1) / (total - positives)
         rows = rows.sampleBy(F.col(LABEL).cast("int"), {0: min(kept, 1.0), 1: 1.0}, seed=SAMPLE_SEED)
-        sampled_total, sampled_positives = rows.count(), positives
-        weight = (sampled_total - sampled_positives) / sampled_positives
+        weight = (rows.count() - positives) / positives  # every churner was kept
     else:
         weight = correction
     pipeline: Pipeline = build_pipeline(candidate, features)
@@ -169,6 +168,7 @@ def train(promote_new: bool = False, oracle: baselines.Oracle | None = None) -> 
         curves["oracle"] = _curves(labels, oracle)
 
     winner = max(tuned, key=lambda family: tuned[family].validation_auc_pr)
+    used = features_used(winner, features)
     model = fitted[winner].pipeline
     importances = feature_importances(model, model.transform(with_label_and_weight(test_rows.limit(1), 1.0)))
     metadata = {
@@ -176,10 +176,7 @@ def train(promote_new: bool = False, oracle: baselines.Oracle | None = None) -> 
         "params": tuned[winner].candidate.params,
         "threshold": tuned[winner].threshold,
         "positive_weight": fitted[winner].positive_weight,
-        "features": {
-            "numeric": list(features_used(winner, features).numeric),
-            "categorical": list(features_used(winner, features).categorical),
-        },
+        "features": {"numeric": list(used.numeric), "categorical": list(used.categorical)},
         "label": LABEL,
         "horizon_days": horizon_days,
         "split": split.describe(),
