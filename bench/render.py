@@ -105,7 +105,7 @@ def render_section(summary: dict[str, Any]) -> str:
             failed = f" (**{daily['failed']} failed**: see the bench log)" if daily["failed"] else ""
             lines.append(
                 f"- The day after as the scheduler runs it, one command (`sparkify daily`: ingest, build, "
-                f"validate, score, one process){failed}: **{daily['median']:.0f} s = {daily['median'] / full:.1%}** "
+                f"validate, score, OPTIMIZE and VACUUM LITE, one process){failed}: **{daily['median']:.0f} s = {daily['median'] / full:.1%}** "
                 f"of the same stages on the full log."
             )
     return "\n".join(lines)

@@ -5,7 +5,7 @@ validate, train, score, report. Beside them, in the same run, the machine's own 
 copy of the files (``cat > /dev/null``) and a bare Spark scan that parses every line once. Then the
 incremental cost: the next day of the same population is generated and ingest + build + validate
 + score are timed for that day alone, and the day after that through ``sparkify daily``, the one
-scheduled command (without ``--maintain``). Results go to ``lakehouse/bench/<scale>/results.json`` and
+scheduled command (its closing maintenance included). Results go to ``lakehouse/bench/<scale>/results.json`` and
 replace this scale's section of BENCHMARKS.md.
 
 ``--target cluster`` (``make bench TARGET=cluster``) runs the same stages on the project's own

@@ -52,7 +52,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 def _cmd_maintain(args: argparse.Namespace) -> int:
     from sparkify.app.maintain import maintain_command
 
-    return maintain_command()
+    return maintain_command(args.vacuum)
 
 
 def _cmd_sql(args: argparse.Namespace) -> int:
@@ -70,7 +70,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_daily(args: argparse.Namespace) -> int:
     from sparkify.app.daily import run_daily
 
-    return run_daily(maintain=args.maintain)
+    return run_daily(maintain=not args.no_maintain)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -219,7 +219,11 @@ def build_parser() -> argparse.ArgumentParser:
     mnt = sub.add_parser(
         "maintain",
         help="OPTIMIZE and VACUUM every Delta table (retention: dbt var vacuum_retention_hours)",
+        description="Compact every Delta table of the warehouse, then VACUUM it. --vacuum full (the default, "
+        "weekly) lists the table folders and also removes files no commit references (left by a killed "
+        "writer); --vacuum lite (what sparkify daily runs) reads only the transaction log.",
     )
+    mnt.add_argument("--vacuum", choices=("full", "lite"), default="full", help="VACUUM depth (default full)")
     mnt.set_defaults(handler=_cmd_maintain, needs_spark=True)
 
     sql = sub.add_parser("sql", help="run a Spark SQL query against the warehouse and print the result")
@@ -253,16 +257,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     day = sub.add_parser(
         "daily",
-        help="the scheduled run: ingest, build, validate, score the newest date [, maintain]",
+        help="the scheduled run: ingest, build, validate, score the newest date, maintain",
         description="Ingest what landed, build what it changes, validate the scoring inputs, score the newest "
-        "as-of date with the champion (audited, then published), with --maintain then compact and vacuum the "
-        "Delta tables; one summary line. The cron line and the spark-submit entry point. Exit 1 when a check failed or a landed "
+        "as-of date with the champion (audited, then published), then compact and vacuum the Delta tables "
+        "(VACUUM LITE; sparkify maintain lists the folders weekly); one summary line. The cron line and the spark-submit entry point. Exit 1 when a check failed or a landed "
         "file was refused.",
     )
     day.add_argument(
-        "--maintain",
+        "--no-maintain",
         action="store_true",
-        help="end with OPTIMIZE and VACUUM of every Delta table (sparkify maintain; about 35 s per table)",
+        help="skip the closing OPTIMIZE and VACUUM LITE (sparkify maintain --vacuum lite)",
     )
     day.set_defaults(handler=_cmd_daily, needs_spark=True)
     return parser

@@ -2,9 +2,8 @@
 
 ingest what landed since the last run -> dbt build (incremental: the new batch and the as-of
 dates it can change) -> validate the scoring inputs -> score the newest as-of date (written,
-audited, then published) -> with ``--maintain``, compact and vacuum the Delta tables (not by
-default: OPTIMIZE and VACUUM cost about 35 s per table even at mini scale, measured 2026-12-03,
-so they run weekly, or once the cost is cut). Training is not part of it: a
+audited, then published) -> compact and vacuum the Delta tables (OPTIMIZE and VACUUM LITE,
+``sparkify maintain --vacuum lite``; ``--no-maintain`` skips it). Training is not part of it: a
 model is retrained on its own schedule (``sparkify train``), and the day's scores come from the
 champion. It ends with one summary line for the scheduler's log, and the exit codes of every
 command: 0 done, 1 a check failed or a landed file was refused (the rest still landed and was
@@ -25,7 +24,7 @@ from sparkify.runtime.errors import EXIT_CHECK_FAILED, CheckFailed
 from sparkify.runtime.progress import say, step
 
 
-def run_daily(maintain: bool = False) -> int:
+def run_daily(maintain: bool = True) -> int:
     """Run the day's steps in order; stop before publishing when the build or validation fails."""
     started = time.monotonic()
     ingested = run_ingest(None)
@@ -36,7 +35,7 @@ def run_daily(maintain: bool = False) -> int:
         outcomes = validate(SCORING_INPUT_SUITES)
     stop_on_failure(outcomes)
     scored = score_job()
-    maintained = maintain_tables() if maintain else 0
+    maintained = maintain_tables("lite") if maintain else 0
     refused = len(ingested.problems)
     say(
         f"daily: {ingested.files_new} new files, {ingested.rows_kept:,} rows kept, "

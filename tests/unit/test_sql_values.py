@@ -44,6 +44,7 @@ def test_a_literal_is_one_token_and_has_no_bare_quote(value: str) -> None:
         ("user id", "1261737", "1' or '1'='1"),
         ("date", "2018-10-01", "2018-10-01' --"),
         ("batch id", "b000000000042", "b1;"),
+        ("table name", "analytics.fct_user_features", "analytics.x lite; drop table y"),
     ],
 )
 def test_checked_values_match_their_pattern_or_exit_2(kind: str, good: str, bad: str) -> None:
