@@ -42,3 +42,12 @@
 {% macro safe_ratio(numerator, denominator) -%}
     cast({{ numerator }} as double) / nullif(cast({{ denominator }} as double), 0)
 {%- endmacro %}
+
+{#- An exact sum of an expression over the days of a window, each day optionally weighted by
+    exp(-(age - 1) / decay_days), where age is days before the as-of date (the day before weighs
+    1): an exponentially weighted sum. Exact (exact_sum), so it does not depend on load order. -#}
+{% macro window_exact_sum(expression, days=none, decay_days=none, activity='activity', spine='spine') -%}
+    {%- set weight = '' if decay_days is none else
+        ' * exp(-(datediff(' ~ spine ~ '.as_of_date, ' ~ activity ~ '.activity_date) - 1) / ' ~ decay_days ~ '.0)' -%}
+    coalesce({{ exact_sum('case when ' ~ in_window(days, activity, spine) ~ ' then (' ~ expression ~ ')' ~ weight ~ ' end') }}, 0)
+{%- endmacro %}

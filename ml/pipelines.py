@@ -26,6 +26,18 @@ from sparkify.ml.dataset import RULE_FEATURE, FeatureSet
 
 SEED = 7
 CALIBRATED_RULE = "calibrated_rule"
+SIGNAL_LOGISTIC = "signal_logistic"
+# The few features a study of the generated full-scale log found to carry the signal
+# (shared/docs/churn-signal.md): session friction, recent and decayed, and listening, decayed and
+# over two weeks. A logistic fit on five columns needs far fewer churners to settle than one on
+# sixty, which is what a mini-scale log (a few hundred churners) offers.
+SIGNAL_FEATURES = (
+    "friction_per_session_ewm_7d",
+    "friction_per_session_7d",
+    "songs_per_day_ewm_7d",
+    "songs_14d",
+    "days_since_last_activity",
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +59,7 @@ GRIDS: dict[str, dict[str, list[Any]]] = {
     "logistic_regression": {"regParam": [0.03, 0.3], "elasticNetParam": [0.0, 0.5]},
     "random_forest": {"numTrees": [200], "maxDepth": [4, 7], "minInstancesPerNode": [5]},
     "gradient_boosted_trees": {"maxIter": [40], "maxDepth": [2, 3], "subsamplingRate": [0.8]},
+    SIGNAL_LOGISTIC: {"regParam": [0.01, 0.1], "elasticNetParam": [0.0]},
     CALIBRATED_RULE: {"regParam": [0.0]},
 }
 
@@ -60,13 +73,17 @@ def candidates(families: tuple[str, ...] = tuple(GRIDS)) -> Iterator[Candidate]:
 
 
 def features_used(family: str, features: FeatureSet) -> FeatureSet:
-    """The columns a family's pipeline reads: the rule's one feature, or every feature."""
-    return FeatureSet(numeric=(RULE_FEATURE,), categorical=()) if family == CALIBRATED_RULE else features
+    """The columns a family's pipeline reads: the rule's one feature, the signal's few, or every feature."""
+    if family == CALIBRATED_RULE:
+        return FeatureSet(numeric=(RULE_FEATURE,), categorical=())
+    if family == SIGNAL_LOGISTIC:
+        return FeatureSet(numeric=SIGNAL_FEATURES, categorical=())
+    return features
 
 
 def _classifier(candidate: Candidate) -> Any:
     common = {"featuresCol": "features", "labelCol": "label", "weightCol": "class_weight"}
-    if candidate.family == "logistic_regression":
+    if candidate.family in ("logistic_regression", SIGNAL_LOGISTIC):
         return LogisticRegression(
             featuresCol="scaled", labelCol="label", weightCol="class_weight", maxIter=100, **candidate.params
         )
@@ -92,7 +109,7 @@ def build_pipeline(candidate: Candidate, features: FeatureSet) -> Pipeline:
             OneHotEncoder(inputCols=indexed, outputCols=encoded, handleInvalid="keep"),
         ]
     stages.append(VectorAssembler(inputCols=imputed + encoded, outputCol="features", handleInvalid="keep"))
-    if candidate.family == "logistic_regression":
+    if candidate.family in ("logistic_regression", SIGNAL_LOGISTIC):
         stages.append(StandardScaler(inputCol="features", outputCol="scaled", withMean=False, withStd=True))
     stages.append(_classifier(candidate))
     return Pipeline(stages=stages)

@@ -50,6 +50,13 @@ history as (
         {{ window_sum('thumbs_down') }} as thumbs_down_to_date,
         {{ window_sum('submit_upgrade') }} + {{ window_sum('submit_downgrade') }} as level_changes_to_date,
         {{ window_sum('submit_downgrade') }} as downgrades_to_date,
+        {{ window_exact_sum(daily_friction(), 7) }} as friction_7d,
+        {{ window_exact_sum(daily_friction(), 28) }} as friction_28d,
+        {{ window_exact_sum(daily_friction()) }} as friction_to_date,
+        {{ window_exact_sum(daily_friction(), decay_days=7) }} as friction_ewm,
+        {{ window_exact_sum('activity.sessions', decay_days=7) }} as sessions_ewm,
+        {{ window_exact_sum('activity.songs', decay_days=7) }} as songs_ewm,
+        max(case when {{ had_friction() }} then activity.activity_date end) as last_friction_date,
         max(activity.last_event_ts) as last_event_ts,
         min(activity.registration_ts) as registration_ts,
         {{ latest_by('activity_date', ['last_level', 'gender', 'platform', 'os', 'state'], prefix='activity.',
@@ -117,6 +124,18 @@ final as (
         downgrade_page_7d,
         downgrade_page_28d,
         upgrade_page_28d,
+        -- friction per session (macros/friction.sql), recent, decayed and against the user's own past
+        {{ safe_ratio('friction_7d', 'sessions_7d') }} as friction_per_session_7d,
+        {{ safe_ratio('friction_28d', 'sessions_28d') }} as friction_per_session_28d,
+        {{ safe_ratio('friction_ewm', 'sessions_ewm') }} as friction_per_session_ewm_7d,
+        {{ safe_ratio('friction_7d', 'sessions_7d') }}
+        - {{ safe_ratio('friction_to_date - friction_7d', 'sessions_to_date - sessions_7d') }}
+            as friction_per_session_7d_vs_own_past,
+        {{ safe_ratio('thumbs_down_7d', 'songs_7d') }}
+        / nullif({{ safe_ratio('thumbs_down_to_date - thumbs_down_7d', 'songs_to_date - songs_7d') }}, 0)
+            as thumbs_down_per_song_7d_vs_own_past,
+        cast(songs_ewm * (1 - exp(-1 / 7.0)) as double) as songs_per_day_ewm_7d,
+        cast(datediff(as_of_date, last_friction_date) as int) as days_since_last_friction,
         -- account
         cast(datediff(as_of_date, to_date(registration_ts)) as int) as tenure_days,
         level,
