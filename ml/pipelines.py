@@ -38,6 +38,8 @@ SIGNAL_FEATURES = (
     "songs_14d",
     "days_since_last_activity",
 )
+# The linear families read standardised features.
+SCALED_FAMILIES = ("logistic_regression", SIGNAL_LOGISTIC)
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ def features_used(family: str, features: FeatureSet) -> FeatureSet:
 
 def _classifier(candidate: Candidate) -> Any:
     common = {"featuresCol": "features", "labelCol": "label", "weightCol": "class_weight"}
-    if candidate.family in ("logistic_regression", SIGNAL_LOGISTIC):
+    if candidate.family in SCALED_FAMILIES:
         return LogisticRegression(
             featuresCol="scaled", labelCol="label", weightCol="class_weight", maxIter=100, **candidate.params
         )
@@ -109,7 +111,7 @@ def build_pipeline(candidate: Candidate, features: FeatureSet) -> Pipeline:
             OneHotEncoder(inputCols=indexed, outputCols=encoded, handleInvalid="keep"),
         ]
     stages.append(VectorAssembler(inputCols=imputed + encoded, outputCol="features", handleInvalid="keep"))
-    if candidate.family in ("logistic_regression", SIGNAL_LOGISTIC):
+    if candidate.family in SCALED_FAMILIES:
         stages.append(StandardScaler(inputCol="features", outputCol="scaled", withMean=False, withStd=True))
     stages.append(_classifier(candidate))
     return Pipeline(stages=stages)

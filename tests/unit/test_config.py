@@ -7,6 +7,8 @@ import configparser
 import yaml
 
 from sparkify.expectations import thresholds
+from sparkify.ml.dataset import FeatureSet
+from sparkify.ml.pipelines import CALIBRATED_RULE, SIGNAL_LOGISTIC, features_used
 from tests.conftest import PROJECT_ROOT
 
 
@@ -22,9 +24,23 @@ def test_sqlfluff_renders_the_models_with_the_vars_dbt_uses():
     assert context == scalar_vars
 
 
-def test_every_feature_the_range_checks_name_is_a_column_of_the_feature_mart():
+def _churn_mart_columns(model: str) -> dict[str, str]:
+    """Column name -> contract data type of one model of the churn marts' yml."""
     churn = yaml.safe_load((PROJECT_ROOT / "models/marts/churn/_churn__models.yml").read_text())
-    features = next(m for m in churn["models"] if m["name"] == "fct_user_features")
-    columns = {column["name"] for column in features["columns"]}
+    found = next(m for m in churn["models"] if m["name"] == model)
+    return {column["name"]: column["data_type"] for column in found["columns"]}
+
+
+def test_every_feature_the_range_checks_name_is_a_column_of_the_feature_mart():
+    columns = set(_churn_mart_columns("fct_user_features"))
     named = set(thresholds.NON_NEGATIVE_FEATURES) | set(thresholds.SHARE_FEATURES)
     assert named <= columns, named - columns
+
+
+def test_the_narrow_model_families_read_numeric_columns_of_the_training_set():
+    columns = _churn_mart_columns("fct_training_set")
+    for family in (CALIBRATED_RULE, SIGNAL_LOGISTIC):
+        used = features_used(family, FeatureSet(numeric=(), categorical=()))
+        assert used.numeric and all(
+            columns.get(name) in {"bigint", "int", "double"} for name in used.numeric
+        ), used
