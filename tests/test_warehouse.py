@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from pyspark.sql import functions as F
 
+from sparkify.app.build_checks import CHECKED_PROPERTY
 from sparkify.app.cli import main
+from sparkify.app.jobs import build_warehouse
 from sparkify.ingest.command import run_ingest
 from sparkify.runtime.dbt import run_dbt
 from tests.conftest import drop_schemas
@@ -32,6 +34,15 @@ def empty_warehouse(spark):
 
 def _build(*extra: str) -> None:
     assert run_dbt(["build", *extra]) == 0, "dbt build failed (see output above)"
+
+
+def _sparkify_build(*extra: str) -> int:
+    """``sparkify build``: dbt build with the event tests scoped to rows no passing build checked."""
+    return build_warehouse(list(extra))
+
+
+def _compiled_test(test_home: Path, name: str) -> str:
+    return next((test_home / "dbt-target" / "compiled").rglob(f"{name}.sql")).read_text()
 
 
 def _checksum(spark, table: str, where: str = "true") -> tuple[int, int]:
@@ -81,14 +92,20 @@ def test_rebuilds_are_idempotent_incremental_and_free_of_leakage(empty_warehouse
     # Days 10-01 .. 10-28: the scoring date is 10-29, which is also a cadence date.
     assert main(["generate", *SMALL_LOG, "--out", str(landing), "--end", "2018-10-29"]) == 0
     run_ingest(landing)
-    _build(*vars_)
+    assert _sparkify_build(*vars_) == 0
     first = {t: _checksum(spark, t) for t in ANALYTICS_TABLES}
     before = {d: _features(spark, d) for d in ("2018-10-15", "2018-10-22", "2018-10-29")}
     assert all(before.values()), "every as-of date has feature rows"
+    assert "event_date >= date'0001-01-01'" in _compiled_test(
+        test_home, "unique_stg_sparkify__events_event_id"
+    )
 
-    # A second build with no new data changes no row.
-    _build(*vars_)
+    # A second build with no new data changes no row, and its event tests read no row.
+    assert _sparkify_build(*vars_) == 0
     assert {t: _checksum(spark, t) for t in ANALYTICS_TABLES} == first
+    assert "event_date >= date'9999-12-31'" in _compiled_test(
+        test_home, "unique_stg_sparkify__events_event_id"
+    )
 
     # One more day: only what that day touches changes.
     assert (
@@ -97,21 +114,23 @@ def test_rebuilds_are_idempotent_incremental_and_free_of_leakage(empty_warehouse
     )
     new_day = run_ingest(landing)
     assert new_day.files_new == 1 and new_day.rows_kept > 0
-    _build(*vars_)
+    assert _sparkify_build(*vars_) == 0
+    assert "event_date >= date'2018-10-29'" in _compiled_test(
+        test_home, "unique_stg_sparkify__events_event_id"
+    )
     assert _checksum(spark, "stg_sparkify__events")[0] == first["stg_sparkify__events"][0] + new_day.rows_kept
     old_days = "activity_date < date'2018-10-29'"
     assert _checksum(spark, "int_user_daily_activity", old_days) == _checksum_before_from(
         first, spark, old_days
     )
-    merge = spark.sql("describe history analytics.int_user_daily_activity").orderBy(F.desc("version")).first()
-    assert merge.operation == "MERGE"
-    touched = int(merge.operationMetrics["numTargetRowsInserted"]) + int(
-        merge.operationMetrics["numTargetRowsUpdated"]
-    )
+    history = spark.sql("describe history analytics.int_user_daily_activity")
+    write = history.where("operation != 'SET TBLPROPERTIES'").orderBy(F.desc("version")).first()
+    assert write.operationParameters["mode"] == "Overwrite", write.operationParameters
     day_rows = (
         spark.table("analytics.int_user_daily_activity").where("activity_date = date'2018-10-29'").count()
     )
-    assert touched == day_rows > 0
+    assert int(write.operationMetrics["numOutputRows"]) == day_rows > 0
+    assert spark.conf.get("spark.sql.sources.partitionOverwriteMode").lower() == "static"
 
     # A week more: 10-29 is now labelled, and no feature at any earlier as-of date moved.
     assert (
@@ -128,6 +147,23 @@ def test_rebuilds_are_idempotent_incremental_and_free_of_leakage(empty_warehouse
     for as_of, features in before.items():
         moved = _differences(features, _features(spark, as_of))
         assert not moved, f"features at {as_of} changed when later events arrived: {moved[:10]}"
+
+    # A bad row (a page the log does not have) fails the scoped tests, and keeps failing them: a
+    # failed build records nothing, so the next build reads the same rows again.
+    checked_through = _checked_through(spark)
+    first_file = sorted((landing / "events").glob("*.json"))[0]
+    line = json.loads(first_file.read_text().splitlines()[0])
+    line.update(page="Teleport", ts=line["ts"] + 37 * 86_400_000)
+    (landing / "events" / "zz-bad.json").write_text(json.dumps(line) + "\n")
+    assert run_ingest(landing).rows_kept == 1
+    assert _sparkify_build(*vars_) == 1
+    assert _sparkify_build(*vars_) == 1
+    assert _checked_through(spark) == checked_through
+
+
+def _checked_through(spark) -> str:
+    detail = spark.sql("describe detail analytics.stg_sparkify__events").first()
+    return detail.properties[CHECKED_PROPERTY]
 
 
 def _differences(before: dict[str, dict], after: dict[str, dict]) -> list[tuple]:

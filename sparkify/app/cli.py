@@ -46,7 +46,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 def _cmd_build(args: argparse.Namespace) -> int:
     from sparkify.app.jobs import build_warehouse
 
-    return build_warehouse(args.dbt_args)
+    return build_warehouse(args.dbt_args, full_checks=args.full_checks)
 
 
 def _cmd_maintain(args: argparse.Namespace) -> int:
@@ -70,7 +70,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_daily(args: argparse.Namespace) -> int:
     from sparkify.app.daily import run_daily
 
-    return run_daily(maintain=not args.no_maintain)
+    return run_daily(maintain=not args.no_maintain, full_checks=args.full_checks)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -107,6 +107,12 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
     except (RuntimeError, OSError) as exc:  # a part did not start or answer: what, and its log's tail
         print(f"cluster: {exc}", file=sys.stderr)
         return EXIT_UNAVAILABLE
+
+
+FULL_CHECKS_HELP = (
+    "run the staging tests on every event, not only on the dates of rows no passing build has checked "
+    "(weekly, or after a change to the tests)"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -166,8 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
         "build",
         help="dbt build with the project's profile (extra arguments go to dbt)",
         description="Run `dbt build` in-process; any further arguments (e.g. --select, --full-refresh) go to dbt.",
-        usage="sparkify build [-h] [DBT_ARGS ...]",
+        usage="sparkify build [-h] [--full-checks] [DBT_ARGS ...]",
     )
+    bld.add_argument("--full-checks", action="store_true", help=FULL_CHECKS_HELP)
     bld.set_defaults(handler=_cmd_build, needs_spark=True, dbt_args=[])
 
     val = sub.add_parser(
@@ -268,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip the closing OPTIMIZE and VACUUM LITE (sparkify maintain --vacuum lite)",
     )
+    day.add_argument("--full-checks", action="store_true", help=FULL_CHECKS_HELP)
     day.set_defaults(handler=_cmd_daily, needs_spark=True)
     return parser
 

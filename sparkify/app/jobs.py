@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from sparkify.app.build_checks import check_scope, record_checked, runs_every_test, with_scope
 from sparkify.expectations.gate import check_gate
 from sparkify.expectations.validate import validate
 from sparkify.generator.truth import ground_truth_if_any
@@ -34,21 +35,34 @@ STAGING_TABLE = "analytics.stg_sparkify__events"
 MART_REFRESH_ATTEMPTS = 3
 
 
-def build_warehouse(dbt_args: list[str] | tuple[str, ...] = ()) -> int:
+def build_warehouse(dbt_args: list[str] | tuple[str, ...] = (), full_checks: bool = False) -> int:
     """``dbt build``, in full when a file's rows were replaced (``--reingest``) since the last build.
 
     Incremental models only ever add what new batches bring; rows a reingest removed from the raw
     layer can only leave the warehouse through a full refresh, so the build takes one, and says so.
+    The staging tests read only the event dates of rows no passing build has checked yet
+    (``build_checks``), every event with ``full_checks`` or on a full refresh.
     """
+    spark = get_spark()
     args = list(dbt_args)
     if "--full-refresh" not in args:
-        replaced = files_replaced_since(get_spark(), STAGING_TABLE)
+        replaced = files_replaced_since(spark, STAGING_TABLE)
         if replaced:
             say(
                 f"build: {len(replaced)} files were reingested since the last build ({replaced[0]}, ...): full refresh"
             )
             args.append("--full-refresh")
-    return run_dbt(["build", *args])
+    scope = None if full_checks or "--full-refresh" in args else check_scope(spark, STAGING_TABLE)
+    if scope is not None:
+        say(
+            f"build: the event tests read rows after batch {scope.checked_through}, "
+            f"dated {scope.events_from} on (--full-checks reads all)"
+        )
+        args = with_scope(args, scope)
+    code = run_dbt(["build", *args])
+    if code == 0 and runs_every_test(args):
+        record_checked(spark, STAGING_TABLE)
+    return code
 
 
 def train_job(promote_new: bool = False) -> dict[str, Any]:

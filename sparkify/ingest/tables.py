@@ -100,18 +100,19 @@ def discard_uncommitted(spark: SparkSession, committed: str | None) -> None:
     """Delete rows of batches above ``committed``: a writer died between its writes and its commit."""
     # Before the first commit only sequence ids ("b...") can be leftovers: ids of a raw layer written
     # before the sequence (UTC times, "2018...") sort below "b" and are never touched.
-    threshold = F.lit(committed if committed is not None else "b")
+    threshold = committed if committed is not None else "b"
+    DeltaTable.forName(spark, EVENTS_TABLE).delete(rows_loaded_after(threshold))
+    DeltaTable.forName(spark, REJECTED_TABLE).delete(F.col("_batch_id") > F.lit(threshold))
+    DeltaTable.forName(spark, LEDGER_TABLE).delete(F.col("batch_id") > F.lit(threshold))
 
-    def above(column: str) -> Column:
-        return F.col(column) > threshold
 
-    # Written so that Delta's file statistics on both batch columns skip every committed file.
+def rows_loaded_after(batch_id: str) -> Column:
+    """Rows of ``raw.sparkify_events`` that a batch after ``batch_id`` loaded (an ingest, or a replay).
+
+    Written so that Delta's file statistics on both batch columns skip every older file.
+    """
     loaded = F.col(LOADED_BATCH_COLUMN)
-    DeltaTable.forName(spark, EVENTS_TABLE).delete(
-        above(LOADED_BATCH_COLUMN) | (loaded.isNull() & above("_batch_id"))
-    )
-    DeltaTable.forName(spark, REJECTED_TABLE).delete(above("_batch_id"))
-    DeltaTable.forName(spark, LEDGER_TABLE).delete(above("batch_id"))
+    return (loaded > F.lit(batch_id)) | (loaded.isNull() & (F.col("_batch_id") > F.lit(batch_id)))
 
 
 def commit_batch(spark: SparkSession, seq: int, batch_id: str, kind: str, files: int) -> None:

@@ -1,4 +1,6 @@
--- A user who reached Cancellation Confirmation has no event after it.
+-- A user who reached Cancellation Confirmation has no event after it. An event after a
+-- cancellation lies on or after the cancellation's date, so when either of the two is among the
+-- rows not checked yet (var check_events_from, set by `sparkify build`) the event is in range.
 with
 
 cancellations as (
@@ -20,4 +22,6 @@ select
 from {{ ref('stg_sparkify__events') }} as events
 inner join cancellations
     on events.user_id = cancellations.user_id
-where events.event_ts > cancellations.churn_ts
+where
+    events.event_date >= date'{{ var('check_events_from') }}'
+    and events.event_ts > cancellations.churn_ts

@@ -24,6 +24,13 @@ def test_sqlfluff_renders_the_models_with_the_vars_dbt_uses():
     assert context == scalar_vars
 
 
+def test_the_staging_tests_default_scope_is_the_var_default():
+    """dbt_project.yml renders its configs before its vars exist, so the +where repeats the default."""
+    project = _dbt_project()
+    where = project["data_tests"]["sparkify"]["staging"]["sparkify"]["+where"]
+    assert f"var('check_events_from', '{project['vars']['check_events_from']}')" in where
+
+
 def _churn_mart_columns(model: str) -> dict[str, str]:
     """Column name -> contract data type of one model of the churn marts' yml."""
     churn = yaml.safe_load((PROJECT_ROOT / "models/marts/churn/_churn__models.yml").read_text())

@@ -1,8 +1,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='merge',
-        unique_key=['event_date', 'event_id'],
+        incremental_strategy='append',
         partition_by=['event_date'],
         on_schema_change='fail',
         tblproperties={
@@ -19,6 +18,15 @@ with
 {%- if is_incremental() %}
     {%- set staged_up_to = "(select coalesce(max(this.batch_id), '') from " ~ this ~ " as this)" %}
 {%- endif %}
+{#- The event dates the new batches bring, as literals: the staged rows they are checked against
+    are read from those partitions only. Each new event is appended once, after the anti-join
+    below, so the build never scans the staged table as a merge on (event_date, event_id) would. -#}
+{%- set new_dates = dates_in_new_batches(
+    source('sparkify', 'sparkify_events'),
+    'to_date(timestamp_millis(ts))',
+    'coalesce(_loaded_batch_id, _batch_id)',
+    'batch_id',
+) %}
 
 source as (
 
@@ -100,7 +108,7 @@ deduplicated as (
             this.event_date,
             this.event_id
         from {{ this }} as this
-        where this.event_date in (select distinct deduplicated.event_date from deduplicated)
+        where {{ in_dates('this.event_date', new_dates) }}
 
     ),
 {% endif %}
