@@ -1,0 +1,37 @@
+#!/bin/bash
+# The day after, before and after a change: one lakehouse, days landed one at a time, each built by
+# `sparkify daily --no-maintain` from the two checkouts in turn (after, before, after, before), so
+# both see the same lakehouse size and page cache. Each checkout needs its own `make setup`.
+#
+#   bench/day_after.sh AFTER_CHECKOUT BEFORE_CHECKOUT WORK USERS
+#
+# WORK gets raw/ (a log of USERS users, full-scale catalogue, seed 1), lakehouse/ (ingest, build,
+# train by AFTER), then four days from 2018-12-03; per-run logs are WORK/daily-<day>-<after|before>.log
+# and dbt's node timings are in WORK/dbt-logs/dbt.log.
+set -euo pipefail
+after=$(realpath "$1") before=$(realpath "$2") work=$(realpath -m "$3") users=$4
+mkdir -p "$work"
+export SPARKIFY_LAKEHOUSE=$work/lakehouse SPARKIFY_RAW_DIR=$work/raw DBT_LOG_PATH=$work/dbt-logs
+export DBT_TARGET_PATH=$work/dbt-target-after
+
+seconds_since() { echo "$(date +%s.%N) - $1" | bc; }
+
+"$after/.venv/bin/python" -m sparkify.app generate --scale full --users "$users" --seed 1 --out "$work/raw" --quiet
+for stage in ingest build train; do
+  start=$(date +%s.%N)
+  (cd "$after" && .venv/bin/python -m sparkify.app "$stage" > "$work/base-$stage.log" 2>&1)
+  echo "base $stage $(seconds_since "$start") s"
+done
+turn=0
+for day in 2018-12-03 2018-12-04 2018-12-05 2018-12-06; do
+  "$after/.venv/bin/python" -m sparkify.app generate --scale full --users "$users" --seed 1 --out "$work/raw" \
+    --start "$day" --end "$(date -d "$day + 1 day" +%F)" --quiet
+  version=after root=$after
+  if [ $((turn % 2)) = 1 ]; then version=before root=$before; fi
+  export DBT_TARGET_PATH=$work/dbt-target-$version
+  start=$(date +%s.%N)
+  (cd "$root" && .venv/bin/python -m sparkify.app daily --no-maintain > "$work/daily-$day-$version.log" 2>&1) \
+    || echo "exit $?"
+  echo "$day $version $(seconds_since "$start") s"
+  turn=$((turn + 1))
+done
