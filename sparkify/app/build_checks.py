@@ -86,9 +86,13 @@ def runs_every_test(dbt_args: Sequence[str]) -> bool:
 def with_scope(dbt_args: Sequence[str], scope: CheckScope) -> list[str]:
     """The dbt options with the scope's vars added to their ``--vars`` (dbt takes one ``--vars``)."""
     args = list(dbt_args)
-    variables = scope.dbt_vars()
-    if "--vars" in args:
+    variables: dict = {}
+    while "--vars" in args:  # ``--vars YAML``
         at = args.index("--vars")
-        variables = {**(yaml.safe_load(args[at + 1]) or {}), **variables}
+        variables.update(yaml.safe_load(args[at + 1]) or {})
         del args[at : at + 2]
+    for arg in [a for a in args if a.startswith("--vars=")]:  # ``--vars=YAML``
+        variables.update(yaml.safe_load(arg.removeprefix("--vars=")) or {})
+        args.remove(arg)
+    variables.update(scope.dbt_vars())
     return [*args, "--vars", yaml.safe_dump(variables, default_flow_style=True).strip()]

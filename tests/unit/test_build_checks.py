@@ -24,6 +24,12 @@ def test_the_scope_joins_the_users_own_vars_in_one_option() -> None:
     assert "--fail-fast" in args
 
 
+def test_the_scope_joins_vars_given_with_an_equals_sign() -> None:
+    args = with_scope(["--vars={min_history_days: 7}"], SCOPE)
+    assert _vars_of(args) == {"min_history_days": 7, **SCOPE_VARS}
+    assert not any(arg.startswith("--vars=") for arg in args)
+
+
 def test_the_scope_alone_is_one_vars_option() -> None:
     assert _vars_of(with_scope([], SCOPE)) == SCOPE_VARS
 
