@@ -110,7 +110,7 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
 
 
 FULL_CHECKS_HELP = (
-    "run the staging tests on every event, not only on the dates of rows no passing build has checked "
+    "run the raw and staging event tests on every row, not only on the rows no passing build has checked "
     "(weekly, or after a change to the tests)"
 )
 

@@ -4,9 +4,8 @@ ingest what landed since the last run -> dbt build (incremental: the new batch a
 dates it can change; the staging tests read the new rows' dates, or all with ``--full-checks``)
 -> validate the scoring inputs -> score the newest as-of date (written, audited, then published)
 -> compact and vacuum the Delta tables (OPTIMIZE and VACUUM LITE, ``sparkify maintain --vacuum
-lite``; ``--no-maintain`` skips it). Training is not part of it: a
-model is retrained on its own schedule (``sparkify train``), and the day's scores come from the
-champion. It ends with one summary line for the scheduler's log, and the exit codes of every
+lite``; ``--no-maintain`` skips it). Training is not part of it: a model is retrained on its own
+schedule (``sparkify train``), and the day's scores come from the champion. It ends with one summary line for the scheduler's log, and the exit codes of every
 command: 0 done, 1 a check failed or a landed file was refused (the rest still landed and was
 scored), 2 usage, 3 another writer holds the lock.
 """
