@@ -5,6 +5,7 @@
 {% macro checked_literals(values, kind) -%}
     {%- set alphabets = {
         'user id': 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-',
+        'batch id': 'abcdefT0123456789-',
     } -%}
     {%- set values = [values] if values is string else values -%}
     {%- for value in values -%}

@@ -28,3 +28,80 @@
         {{ column }} in ({% for d in dates %}date'{{ d }}'{% if not loop.last %}, {% endif %}{% endfor %})
     {%- endif -%}
 {%- endmacro %}
+
+
+{#-
+    The as-of dates an incremental build of a point-in-time mart must write: every spine date after
+    the first activity date that changed since the mart's last build (its to-date features read
+    every earlier day, and a changed day can also move a user into or out of the spine), every
+    spine date the mart lacks, and every date whose is_labelled changed (yesterday's scoring date).
+    The last build's newest activity batch is the table property `through_property`
+    (record_through_batch); every spine date when that is unknown. A table built before it was
+    partitioned by as_of_date stops the build with the command that rebuilds it.
+
+    Returns a list of 'YYYY-MM-DD' strings; empty on a full build and at parse time.
+-#}
+{% macro as_of_dates_to_rebuild(spine_relation, activity_relation, through_property) %}
+    {% if not (execute and is_incremental()) %}
+        {{ return([]) }}
+    {% endif %}
+    {% set detail = run_query('describe detail ' ~ this) %}
+    {% set partitioned = 'as_of_date' in (detail.columns['partitionColumns'].values()[0] | string) %}
+    {% set properties = {} %}
+    {% for row in run_query('show tblproperties ' ~ this) %}
+        {% do properties.update({row[0]: row[1]}) %}
+    {% endfor %}
+    {% set through = properties.get(through_property, '') %}
+    {% if not partitioned %}
+        {% do exceptions.raise_compiler_error(
+            this ~ ' was built by an earlier version, before it was partitioned by as_of_date: rebuild it once '
+            ~ 'with `sparkify build --full-refresh --select ' ~ this.identifier ~ '+`'
+        ) %}
+    {% endif %}
+    {% set query %}
+        with
+        spine as (select as_of_date, is_labelled from {{ spine_relation }}),
+        built as (select distinct as_of_date, is_labelled from {{ this }}),
+        changed as (
+            select min(activity_date) as first_changed_date
+            from {{ activity_relation }}
+            where last_batch_id > {{ checked_literals(through, 'batch id') if through else "''" }}
+        )
+        select cast(spine.as_of_date as string) as as_of_date
+        from spine
+        cross join changed
+        left join built
+            on spine.as_of_date = built.as_of_date and spine.is_labelled = built.is_labelled
+        where built.as_of_date is null or spine.as_of_date > changed.first_changed_date
+        order by as_of_date
+    {% endset %}
+    {{ return(run_query(query).columns[0].values() | list) }}
+{% endmacro %}
+
+
+{#- Post-hook of a point-in-time mart: delete its as-of dates that left the spine (the scoring date
+    of the last build, once a new day follows it). Nothing to run when none did. -#}
+{% macro delete_as_of_dates_outside(spine_relation) -%}
+    {%- if execute -%}
+        {%- set stale -%}
+            select distinct cast(as_of_date as string) as as_of_date from {{ this }}
+            where as_of_date not in (select spine.as_of_date from {{ spine_relation }} as spine)
+        {%- endset -%}
+        {%- set dates = run_query(stale).columns[0].values() | list -%}
+        {%- if dates -%}
+            delete from {{ this }} where {{ in_dates('as_of_date', dates) }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Post-hook: record the newest batch of `activity_relation` the model has read, for
+    as_of_dates_to_rebuild. -#}
+{% macro record_through_batch(activity_relation, through_property) -%}
+    {%- if execute -%}
+        {%- set newest = run_query('select max(last_batch_id) from ' ~ activity_relation).columns[0].values()[0] -%}
+        {%- if newest -%}
+            alter table {{ this }} set tblproperties ('{{ through_property }}' = {{ checked_literals(newest, 'batch id') }})
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}

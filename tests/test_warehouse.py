@@ -129,6 +129,15 @@ def test_rebuilds_are_idempotent_incremental_and_free_of_leakage(empty_warehouse
         spark.table("analytics.int_user_daily_activity").where("activity_date = date'2018-10-29'").count()
     )
     assert int(write.operationMetrics["numOutputRows"]) == day_rows > 0
+    # The features: only the new scoring date (10-30) is written; 10-29, yesterday's scoring date and
+    # not labelled before its horizon closes, left the spine and its rows are deleted.
+    features = spark.table("analytics.fct_user_features")
+    assert features.where("as_of_date = date'2018-10-29'").count() == 0
+    history = spark.sql("describe history analytics.fct_user_features").orderBy(F.desc("version")).collect()
+    write = next(entry for entry in history if entry.operation == "WRITE")
+    assert write.operationParameters["mode"] == "Overwrite", write.operationParameters
+    scoring_rows = features.where("as_of_date = date'2018-10-30'").count()
+    assert int(write.operationMetrics["numOutputRows"]) == scoring_rows > 0
     assert spark.conf.get("spark.sql.sources.partitionOverwriteMode").lower() == "static"
 
     # A week more: 10-29 is now labelled, and no feature at any earlier as-of date moved.

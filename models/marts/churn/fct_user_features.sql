@@ -1,13 +1,38 @@
-{{ config(contract={'enforced': true}) }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='insert_overwrite',
+        partition_by=['as_of_date'],
+        on_schema_change='fail',
+        contract={'enforced': true},
+        tblproperties={'delta.autoOptimize.optimizeWrite': 'true'},
+        post_hook=[
+            "{{ delete_as_of_dates_outside(ref('int_as_of_dates')) }}",
+            "{{ record_through_batch(ref('int_user_daily_activity'), 'sparkify.features_through_batch') }}",
+            "set spark.sql.sources.partitionOverwriteMode = STATIC",
+        ],
+    )
+}}
 
 {#- Point-in-time user features: one row per (user_id, as_of_date), computed ONLY from activity
-    on days strictly before as_of_date (events at or after the as-of instant are never read). -#}
+    on days strictly before as_of_date (events at or after the as-of instant are never read).
+    Incremental: a build writes only the as-of dates the new activity can change (the dates after
+    its first changed day, new spine dates, yesterday's scoring date that became labelled) and
+    overwrites just their partitions; the post-hooks delete dates that left the spine and record
+    the newest activity batch read. Each as-of date is computed from the whole history before it,
+    so an incremental build equals a full refresh. -#}
+{%- set rebuilt_dates = as_of_dates_to_rebuild(
+    ref('int_as_of_dates'), ref('int_user_daily_activity'), 'sparkify.features_through_batch',
+) %}
 
 with
 
 spine as (
 
     select * from {{ ref('int_user_as_of_dates') }}
+    {% if is_incremental() %}
+        where {{ in_dates('as_of_date', rebuilt_dates) }}
+    {% endif %}
 
 ),
 
