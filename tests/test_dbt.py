@@ -22,7 +22,11 @@ def test_plain_dbt_build_from_the_project_root_uses_delta(real_rows: Path, test_
     env = {**os.environ, "SPARKIFY_LAKEHOUSE": str(test_home / "plain-dbt-lakehouse")}
 
     def run(*command: str) -> subprocess.CompletedProcess:
-        return subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600)
+        # A hang guard, not a time limit: idle, the build takes about 2 min; in `make test` it runs
+        # beside the cluster module's start (five JVMs on the same two cores) and once took over 10.
+        return subprocess.run(
+            command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=1800
+        )
 
     ingest = run(str(VENV_BIN / "sparkify"), "ingest", "--from", str(real_rows))
     assert ingest.returncode == 0, ingest.stderr[-2000:]
