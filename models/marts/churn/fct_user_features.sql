@@ -17,7 +17,7 @@
 {#- Point-in-time user features: one row per (user_id, as_of_date), computed ONLY from activity
     on days strictly before as_of_date (events at or after the as-of instant are never read).
     Incremental: a build writes only the as-of dates the new activity can change (the dates after
-    its first changed day, new spine dates, yesterday's scoring date that became labelled) and
+    its first changed day, spine dates the table lacks, dates whose is_labelled changed) and
     overwrites just their partitions; the post-hooks delete dates that left the spine and record
     the newest activity batch read. Each as-of date is computed from the whole history before it,
     so an incremental build equals a full refresh. -#}
