@@ -39,19 +39,19 @@
     (record_through_batch); every spine date when that is unknown. A table built before it was
     partitioned by as_of_date stops the build with the command that rebuilds it.
 
+    A mart of labels reads the days of each date's label window too: with reach_column
+    'horizon_end_date' a date is rebuilt when its window ends after the first changed day. With
+    labelled_only, the spine is the labelled dates alone (a mart that has no scoring date).
+
     Returns a list of 'YYYY-MM-DD' strings; empty on a full build and at parse time.
 -#}
-{% macro as_of_dates_to_rebuild(spine_relation, activity_relation, through_property) %}
+{% macro as_of_dates_to_rebuild(spine, activity, through_property, reach_column='as_of_date', labelled_only=false) %}
     {% if not (execute and is_incremental()) %}
         {{ return([]) }}
     {% endif %}
     {% set detail = run_query('describe detail ' ~ this) %}
     {% set partitioned = 'as_of_date' in (detail.columns['partitionColumns'].values()[0] | string) %}
-    {% set properties = {} %}
-    {% for row in run_query('show tblproperties ' ~ this) %}
-        {% do properties.update({row[0]: row[1]}) %}
-    {% endfor %}
-    {% set through = properties.get(through_property, '') %}
+    {% set through = table_property(this, through_property) %}
     {% if not partitioned %}
         {% do exceptions.raise_compiler_error(
             this ~ ' was built by an earlier version, before it was partitioned by as_of_date: rebuild it once '
@@ -60,11 +60,16 @@
     {% endif %}
     {% set query %}
         with
-        spine as (select as_of_date, is_labelled from {{ spine_relation }}),
-        built as (select distinct as_of_date, is_labelled from {{ this }}),
+        spine as (
+            select as_of_date, is_labelled, {{ reach_column }} as reach_date from {{ spine }}
+            where {{ 'is_labelled' if labelled_only else 'true' }}
+        ),
+        built as (
+            select distinct as_of_date, {{ 'true' if labelled_only else 'is_labelled' }} as is_labelled from {{ this }}
+        ),
         changed as (
             select min(activity_date) as first_changed_date
-            from {{ activity_relation }}
+            from {{ activity }}
             where last_batch_id > {{ checked_literals(through, 'batch id') if through else "''" }}
         )
         select cast(spine.as_of_date as string) as as_of_date
@@ -72,7 +77,7 @@
         cross join changed
         left join built
             on spine.as_of_date = built.as_of_date and spine.is_labelled = built.is_labelled
-        where built.as_of_date is null or spine.as_of_date > changed.first_changed_date
+        where built.as_of_date is null or spine.reach_date > changed.first_changed_date
         order by as_of_date
     {% endset %}
     {{ return(run_query(query).columns[0].values() | list) }}
@@ -80,12 +85,16 @@
 
 
 {#- Post-hook of a point-in-time mart: delete its as-of dates that left the spine (the scoring date
-    of the last build, once a new day follows it). Nothing to run when none did. -#}
-{% macro delete_as_of_dates_outside(spine_relation) -%}
+    of the last build, once a new day follows it; with labelled_only, a date no longer labelled).
+    Nothing to run when none did. -#}
+{% macro delete_as_of_dates_outside(spine_relation, labelled_only=false) -%}
     {%- if execute -%}
         {%- set stale -%}
             select distinct cast(as_of_date as string) as as_of_date from {{ this }}
-            where as_of_date not in (select spine.as_of_date from {{ spine_relation }} as spine)
+            where as_of_date not in (
+                select spine.as_of_date from {{ spine_relation }} as spine
+                where {{ 'spine.is_labelled' if labelled_only else 'true' }}
+            )
         {%- endset -%}
         {%- set dates = run_query(stale).columns[0].values() | list -%}
         {%- if dates -%}
@@ -104,4 +113,36 @@
             alter table {{ this }} set tblproperties ('{{ through_property }}' = {{ checked_literals(newest, 'batch id') }})
         {%- endif -%}
     {%- endif -%}
+{%- endmacro %}
+
+
+{#- Post-hook of a mart built from other point-in-time marts: record the oldest batch its inputs
+    were built through (their own through properties), so a build that ran ahead of an input (a
+    --select of this mart alone) rebuilds those dates again once the input catches up. When an
+    input records none, neither does this mart: its next build rewrites every date. -#}
+{% macro record_through_batch_of_inputs(inputs, through_property) -%}
+    {%- if execute -%}
+        {%- set batches = [] -%}
+        {%- for relation, property in inputs -%}
+            {%- do batches.append(table_property(relation, property)) -%}
+        {%- endfor -%}
+        {%- set oldest = batches | min -%}
+        {%- if oldest -%}
+            alter table {{ this }} set tblproperties ('{{ through_property }}' = {{ checked_literals(oldest, 'batch id') }})
+        {%- else -%}
+            alter table {{ this }} unset tblproperties if exists ('{{ through_property }}')
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The value of table property `name` on `relation`, or '' when it has none. -#}
+{% macro table_property(relation, name) -%}
+    {%- set found = [] -%}
+    {%- for row in run_query('show tblproperties ' ~ relation) -%}
+        {%- if row[0] == name -%}
+            {%- do found.append(row[1]) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{- return(found[0] if found else '') -}}
 {%- endmacro %}

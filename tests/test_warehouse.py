@@ -133,8 +133,7 @@ def test_rebuilds_are_idempotent_incremental_and_free_of_leakage(empty_warehouse
     # not labelled before its horizon closes, left the spine and its rows are deleted.
     features = spark.table("analytics.fct_user_features")
     assert features.where("as_of_date = date'2018-10-29'").count() == 0
-    history = spark.sql("describe history analytics.fct_user_features").orderBy(F.desc("version")).collect()
-    write = next(entry for entry in history if entry.operation == "WRITE")
+    write = _newest_write(spark, "fct_user_features")
     assert write.operationParameters["mode"] == "Overwrite", write.operationParameters
     scoring_rows = features.where("as_of_date = date'2018-10-30'").count()
     assert int(write.operationMetrics["numOutputRows"]) == scoring_rows > 0
@@ -152,6 +151,13 @@ def test_rebuilds_are_idempotent_incremental_and_free_of_leakage(empty_warehouse
         for r in spark.table("analytics.fct_churn_labels").select("as_of_date").distinct().collect()
     }
     assert "2018-10-29" in labelled
+    # The labels and the training set: the week closed the horizon of 10-29 alone (10-22's ended
+    # at 10-29, before the first new day), so their newest write is 10-29's partition.
+    for table in ("fct_churn_labels", "fct_training_set"):
+        write = _newest_write(spark, table)
+        assert write.operationParameters["mode"] == "Overwrite", (table, write.operationParameters)
+        rows = spark.table(f"analytics.{table}").where("as_of_date = date'2018-10-29'").count()
+        assert int(write.operationMetrics["numOutputRows"]) == rows > 0, table
     for as_of, features in before.items():
         moved = _differences(features, _features(spark, as_of))
         assert not moved, f"features at {as_of} changed when later events arrived: {moved[:10]}"
@@ -167,6 +173,12 @@ def test_rebuilds_are_idempotent_incremental_and_free_of_leakage(empty_warehouse
     assert _sparkify_build(*vars_) == 1
     assert _sparkify_build(*vars_) == 1
     assert _checked_through(spark) == checked_through
+
+
+def _newest_write(spark, table: str):
+    """The newest WRITE entry of the table's Delta history (post-hooks add DELETEs and properties)."""
+    history = spark.sql(f"describe history analytics.{table}").orderBy(F.desc("version")).collect()
+    return next(entry for entry in history if entry.operation == "WRITE")
 
 
 def _checked_through(spark) -> str:

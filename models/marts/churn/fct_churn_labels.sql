@@ -1,14 +1,35 @@
-{{ config(contract={'enforced': true}) }}
+{{
+    config(
+        contract={'enforced': true},
+        post_hook=[
+            "{{ delete_as_of_dates_outside(ref('int_as_of_dates'), labelled_only=true) }}",
+            "{{ record_through_batch(ref('int_user_daily_activity'), 'sparkify.labels_through_batch') }}",
+            "set spark.sql.sources.partitionOverwriteMode = STATIC",
+        ],
+    )
+}}
 
 {#- Labels for every (user, labelled as-of date): did the user cancel, or submit a downgrade,
-    within [as_of_date, as_of_date + label_horizon_days)? -#}
+    within [as_of_date, as_of_date + label_horizon_days)?
+    Incremental like fct_user_features, but a label reads the days of its window: a build writes
+    the labelled dates whose window ends after the first changed activity day (on a new day, the
+    one date whose horizon that day closes), the dates the table lacks, and deletes dates no longer
+    labelled. -#}
+{%- set rebuilt_dates = as_of_dates_to_rebuild(
+    ref('int_as_of_dates'), ref('int_user_daily_activity'), 'sparkify.labels_through_batch',
+    reach_column='horizon_end_date', labelled_only=true,
+) %}
 
 with
 
 spine as (
 
     select * from {{ ref('int_user_as_of_dates') }}
-    where is_labelled
+    where
+        is_labelled
+        {% if is_incremental() %}
+            and {{ in_dates('as_of_date', rebuilt_dates) }}
+        {% endif %}
 
 ),
 

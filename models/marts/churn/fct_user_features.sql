@@ -1,11 +1,6 @@
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='insert_overwrite',
-        partition_by=['as_of_date'],
-        on_schema_change='fail',
         contract={'enforced': true},
-        tblproperties={'delta.autoOptimize.optimizeWrite': 'true'},
         post_hook=[
             "{{ delete_as_of_dates_outside(ref('int_as_of_dates')) }}",
             "{{ record_through_batch(ref('int_user_daily_activity'), 'sparkify.features_through_batch') }}",
