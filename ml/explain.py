@@ -12,6 +12,7 @@ from pyspark.ml import PipelineModel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from sparkify.ml.calibration import Calibration
 from sparkify.ml.predict import with_churn_probability
 
 TOP_FEATURES_TRIED = 8
@@ -19,7 +20,12 @@ FACTORS_KEPT = 3
 
 
 def risk_factors(
-    model: PipelineModel, positive_weight: float, rows: DataFrame, importances: list[list], numeric: list[str]
+    model: PipelineModel,
+    positive_weight: float,
+    calibration: Calibration,
+    rows: DataFrame,
+    importances: list[list],
+    numeric: list[str],
 ) -> DataFrame:
     """``user_id``, ``churn_probability`` and ``risk_factors`` (up to three feature names, strongest first)."""
     tried = [name for name, _ in importances if name in numeric][:TOP_FEATURES_TRIED]
@@ -35,7 +41,7 @@ def risk_factors(
     stacked = variants[0]
     for variant in variants[1:]:
         stacked = stacked.unionByName(variant)
-    scored = with_churn_probability(model, stacked, positive_weight).select(
+    scored = with_churn_probability(model, stacked, positive_weight, calibration).select(
         "user_id", "_occluded", F.col("churn_probability").alias("p")
     )
     base = scored.where(F.col("_occluded").isNull()).select("user_id", F.col("p").alias("churn_probability"))

@@ -8,6 +8,7 @@ from pathlib import Path
 import jinja2
 
 from sparkify.ml import plots, registry, report_data
+from sparkify.ml.calibration import Calibration
 from sparkify.runtime import storage
 from sparkify.runtime.progress import say, step
 from sparkify.runtime.settings import lakehouse_dir
@@ -50,6 +51,7 @@ def render_report() -> str:
         context["roc_plot"] = plots.curves(model["curves"], "roc", model["family"])
         context["calibration_plot"] = plots.calibration(model["held_out"][model["family"]]["calibration"])
         context["lift_plot"] = plots.lift(model["curves"], model["family"])
+        context["calibration"] = Calibration.from_metadata(model).describe()
         context["importance_plot"] = plots.importances(model["feature_importances"])
     if len(scores):
         context["scores_summary"] = {"users": len(scores), "as_of_date": scores["as_of_date"].max()}

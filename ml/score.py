@@ -18,6 +18,7 @@ from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from sparkify.ml import registry
+from sparkify.ml.calibration import Calibration
 from sparkify.ml.dataset import FEATURES_TABLE
 from sparkify.ml.explain import risk_factors
 from sparkify.runtime.errors import CheckFailed, UsageError
@@ -58,6 +59,7 @@ def scored_rows(
     explained = risk_factors(
         champion.load(),
         champion.metadata.get("positive_weight", 1.0),
+        Calibration.from_metadata(champion.metadata),
         rows,
         champion.metadata["feature_importances"],
         champion.metadata["features"]["numeric"],

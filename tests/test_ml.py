@@ -15,6 +15,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 from pyspark.sql import functions as F
 
@@ -24,6 +25,7 @@ from sparkify.expectations.suites import SUITES
 from sparkify.expectations.validate import columns_read, data_docs_index
 from sparkify.ingest.command import run_ingest
 from sparkify.ml import registry
+from sparkify.ml.calibration import IDENTITY, Calibration
 from sparkify.ml.report import render_report
 from sparkify.runtime import storage
 from sparkify.runtime.dbt import run_dbt
@@ -98,6 +100,10 @@ def test_champion_is_trained_on_a_purged_split_and_beats_the_base_rate(warehouse
     assert held_out["oracle"]["auc_pr"] > champion["auc_pr"]  # generated log: the ceiling is reported
     assert {"rule_fewest_songs_14d", "base_rate"} <= set(held_out)
     assert 0 <= champion["brier"] < held_out["base_rate"]["brier"] * 1.5
+    # Every family's calibration was decided on validation; the champion's is the published one.
+    assert set(metadata["validation_calibration"]) == set(validation)
+    assert metadata["calibration"] == metadata["validation_calibration"][metadata["family"]]
+    assert 0 <= champion["ece"] < 0.5
     split = {name: [date.fromisoformat(d) for d in days] for name, days in metadata["split"].items()}
     horizon = timedelta(days=metadata["horizon_days"])
     assert max(split["final_fit"]) + horizon <= min(
@@ -107,6 +113,15 @@ def test_champion_is_trained_on_a_purged_split_and_beats_the_base_rate(warehouse
     saved = registry.load_version(metadata["version"])
     assert saved.metadata["training_table_delta_version"] >= 0
     assert (storage.local_path(saved.uri) / "pipeline").is_dir()
+
+
+def test_the_calibration_map_is_the_same_in_spark_and_numpy(spark):
+    probabilities = np.array([0.0, 1e-9, 0.003, 0.05, 0.5, 0.97, 1.0])
+    platt = Calibration("platt", 0.62, -0.4)
+    frame = spark.createDataFrame([(float(p),) for p in probabilities], "p double")
+    in_spark = [row[0] for row in frame.select(platt.column(F.col("p"))).collect()]
+    assert in_spark == pytest.approx(platt.apply(probabilities).tolist(), rel=1e-12)
+    assert [row[0] for row in frame.select(IDENTITY.column(F.col("p"))).collect()] == probabilities.tolist()
 
 
 def test_scoring_twice_replaces_instead_of_adding(warehouse, spark):
