@@ -14,6 +14,7 @@ import pandas as pd
 
 CHURN_COLOUR = "#c0392b"
 STAY_COLOUR = "#2e86c1"
+CEILINGS = ("observable_ceiling", "oracle")  # references drawn dashed, like the baselines
 
 
 def _data_uri(figure: plt.Figure) -> str:
@@ -56,7 +57,7 @@ def curves(curve_sets: dict[str, Any], kind: str, champion: str) -> str:
     for name, data in curve_sets.items():
         xs, ys = data[kind]
         width = 2.4 if name == champion else 1.2
-        style = "--" if name in ("base_rate", "oracle") or name.startswith("rule_") else "-"
+        style = "--" if name in ("base_rate", *CEILINGS) or name.startswith("rule_") else "-"
         axis.step(xs, ys, where="post", linewidth=width, linestyle=style, label=name)
     if kind == "pr":
         axis.set_xlabel("recall (churners found)")
@@ -92,7 +93,7 @@ def calibration(table: list[dict[str, Any]]) -> str:
 
 def lift(curve_sets: dict[str, Any], champion: str) -> str:
     figure, axis = plt.subplots(figsize=(5.2, 4.2))
-    for name in (champion, *(n for n in curve_sets if n.startswith("rule_") or n == "oracle")):
+    for name in (champion, *(n for n in curve_sets if n.startswith("rule_") or n in CEILINGS)):
         xs, ys = curve_sets[name]["lift"]
         axis.plot(xs, ys, marker="o", label=name)
     axis.axhline(1.0, color="grey", linewidth=0.8)

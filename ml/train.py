@@ -3,7 +3,8 @@
 Tuning: every grid point is fitted on the dates whose label horizon closed before the validation
 dates and ranked by AUC-PR on them; the decision threshold (best churn-class F1) is chosen there
 too. The best point of each family is then refitted on every date whose horizon closed before the
-test dates and judged on them, next to the baselines and, for generated logs, the oracle. Each family's
+test dates and judged on them, next to the baselines and, for generated logs, the observable ceiling
+and the latent oracle. Each family's
 probabilities are Platt-calibrated when that lowers their cross-fitted ECE on the validation period
 (``calibration``); the held-out metrics are those of the calibrated probabilities. The family that won validation
 is saved as a new version (the one-feature rule competes as a family, ``calibrated_rule``, so a
@@ -141,11 +142,17 @@ def _rule_threshold(validation: pd.DataFrame) -> float:
     return metrics.best_f1_threshold(validation["label"].to_numpy(), baselines.rule_scores(validation))
 
 
-def train(promote_new: bool = False, oracle: baselines.Oracle | None = None) -> dict[str, Any]:
+def train(
+    promote_new: bool = False,
+    oracle: baselines.Oracle | None = None,
+    ceiling: baselines.Oracle | None = None,
+) -> dict[str, Any]:
     """Train, evaluate, save a version, maybe promote it; returns the version's metadata.
 
     ``oracle``: the generator's latent-state probability for generated logs, reported beside the
-    models as the ceiling (an evaluation input; None for real logs).
+    models as the latent ceiling (an evaluation input; None for real logs). ``ceiling``: the Bayes
+    probability given only the log before each as-of date (the observable ceiling, the best any model
+    could do from the log; also generated logs only).
     """
     spark = get_spark()
     # Checked before caching: a cached plan left behind by a refusal would outlive the table it read.
@@ -197,10 +204,11 @@ def train(promote_new: bool = False, oracle: baselines.Oracle | None = None) -> 
     }
     curves["base_rate"] = _curves(labels, base)
     curves[f"rule_fewest_{RULE_FEATURE}"] = _curves(labels, rule)
-    oracle = baselines.oracle_scores(test_frame, oracle, horizon_days)
-    if oracle is not None:
-        reference["oracle"] = metrics.evaluate(labels, oracle, 0.5, probabilities=True)
-        curves["oracle"] = _curves(labels, oracle)
+    for name, reference_oracle in (("observable_ceiling", ceiling), ("oracle", oracle)):
+        reference_scores = baselines.oracle_scores(test_frame, reference_oracle, horizon_days)
+        if reference_scores is not None:
+            reference[name] = metrics.evaluate(labels, reference_scores, 0.5, probabilities=True)
+            curves[name] = _curves(labels, reference_scores)
 
     winner = max(tuned, key=lambda family: tuned[family].validation_auc_pr)
     used = features_used(winner, features)

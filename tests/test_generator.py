@@ -9,12 +9,15 @@ from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sparkify.app.cli import main
+from sparkify.generator.ceiling import load_observable_ceiling
 from sparkify.generator.corrupt import FAULT_KINDS
 from sparkify.generator.stats import compare_to_real_mini, format_checks, log_statistics
 from sparkify.generator.truth import load_ground_truth
+from sparkify.ml.metrics import auc_roc
 
 REAL_KEYS = [
     "ts", "userId", "sessionId", "page", "auth", "method", "status", "level", "itemInSession", "location",
@@ -144,6 +147,25 @@ def test_oracle_is_a_probability_and_ranks_churners_higher(mini_log: Path):
     assert sum(churned) / len(churned) > 3 * sum(stayed) / len(stayed)
     expected = sum(scores.values())
     assert abs(expected - len(churned)) < 4 * expected**0.5 + 2  # calibrated in aggregate
+
+
+def test_observable_ceiling_is_calibrated_and_ranks_between_chance_and_the_oracle(mini_log: Path):
+    truth = load_ground_truth(mini_log)
+    ceiling = load_observable_ceiling(mini_log, truth)
+    assert ceiling is not None
+    labels, known, observed = [], [], []
+    for as_of in (date(2018, 10, 22), date(2018, 11, 5), date(2018, 11, 19)):
+        as_of_ms = int(datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC).timestamp() * 1000)
+        for user in truth.users.values():
+            if user.registration_ms < as_of_ms and (user.churn_ms or 1 << 62) >= as_of_ms:
+                labels.append(user.churn_ms is not None and user.churn_ms < as_of_ms + 14 * 86_400_000)
+                known.append(truth.oracle_probability(user.user_id, as_of, 14))
+                observed.append(ceiling.oracle_probability(user.user_id, as_of, 14))
+    assert all(0.0 <= p <= 1.0 for p in observed)
+    outcome = np.array(labels, dtype=float)
+    assert 0.5 < auc_roc(outcome, np.array(observed)) < auc_roc(outcome, np.array(known))
+    expected = sum(observed)
+    assert abs(expected - outcome.sum()) < 4 * expected**0.5 + 2  # calibrated in aggregate
 
 
 def test_corrupt_rate_injects_every_fault_kind_and_lists_it(test_home: Path):

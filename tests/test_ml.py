@@ -98,6 +98,11 @@ def test_champion_is_trained_on_a_purged_split_and_beats_the_base_rate(warehouse
     assert champion["auc_pr"] > held_out["base_rate"]["auc_pr"]
     assert champion["auc_roc"] > 0.5
     assert held_out["oracle"]["auc_pr"] > champion["auc_pr"]  # generated log: the ceiling is reported
+    # Beside it, the observable ceiling (Bayes from the log alone): a calibrated probability that
+    # knows less than the oracle, so it can neither rank nor fit better on the same rows.
+    ceiling = held_out["observable_ceiling"]
+    assert held_out["base_rate"]["auc_roc"] < ceiling["auc_roc"] < held_out["oracle"]["auc_roc"]
+    assert ceiling["brier"] >= held_out["oracle"]["brier"] * 0.9
     assert {"rule_fewest_songs_14d", "base_rate"} <= set(held_out)
     assert 0 <= champion["brier"] < held_out["base_rate"]["brier"] * 1.5
     # Every family's calibration was decided on validation; the champion's is the published one.

@@ -12,6 +12,7 @@ from typing import Any
 from sparkify.app.build_checks import check_scope, record_checked, runs_every_test, with_scope
 from sparkify.expectations.gate import check_gate
 from sparkify.expectations.validate import validate
+from sparkify.generator.ceiling import load_observable_ceiling
 from sparkify.generator.truth import ground_truth_if_any
 from sparkify.ingest.tables import files_replaced_since
 from sparkify.ml.score import (
@@ -66,12 +67,15 @@ def build_warehouse(dbt_args: list[str] | tuple[str, ...] = (), full_checks: boo
 
 
 def train_job(promote_new: bool = False) -> dict[str, Any]:
-    """Train on the training set, with the generator's oracle as the ceiling when the log has one."""
+    """Train on the training set, with the generator's ceilings beside the models when the log has them:
+    the observable ceiling (Bayes from the log alone) and the latent oracle (knows the hidden state)."""
     try:
         landing = raw_landing_dir()
     except SettingsError:  # a landing on another file system: a real log there has no ground truth
         return train(promote_new, oracle=None)
-    return train(promote_new, oracle=ground_truth_if_any(landing))
+    truth = ground_truth_if_any(landing)
+    ceiling = load_observable_ceiling(landing, truth) if truth is not None else None
+    return train(promote_new, oracle=truth, ceiling=ceiling)
 
 
 def ensure_scores_table() -> None:

@@ -11,6 +11,7 @@ friends. Tables are precomputed for a few levels of ``d`` so the inner loop is o
 from __future__ import annotations
 
 import bisect
+import math
 import random
 from dataclasses import dataclass
 
@@ -94,6 +95,7 @@ class Chain:
             [self._table(raw.get(i, []), level) for level in range(DISSATISFACTION_LEVELS)]
             for i in range(len(self.states))
         ]
+        self.log_probabilities = [self._log_probabilities(levels) for levels in self.tables]
 
     def _state(self, page: str, auth: str, level: str, method: str | None, status: int | None) -> int:
         key = (page, auth, level)
@@ -127,6 +129,29 @@ class Chain:
             cumulative.append(running)
         return cumulative, targets
 
+    @staticmethod
+    def _log_probabilities(
+        levels: list[tuple[list[float], list[int]]],
+    ) -> dict[int, tuple[float, ...]]:
+        """For each destination (``END`` included), its log probability at every dissatisfaction level.
+
+        The observable ceiling (``ceiling``) needs how likely a day's transitions were at each level;
+        the generator adds these up while it walks the chain, so the filter never re-reads the log.
+        """
+        per_level: list[dict[int, float]] = []
+        for cumulative, targets in levels:
+            probability: dict[int, float] = {}
+            previous = 0.0
+            for bound, target in zip(cumulative, targets, strict=True):
+                probability[target] = probability.get(target, 0.0) + bound - previous
+                previous = bound
+            per_level.append(probability)
+        destinations = set().union(*per_level)
+        return {
+            target: tuple(math.log(max(level.get(target, 0.0), 1e-300)) for level in per_level)
+            for target in destinations
+        }
+
     def start(self, auth: str, level: str, rng: random.Random) -> int:
         """First page of a new session."""
         cumulative, targets = self.starts[(auth, level)]
@@ -134,10 +159,14 @@ class Chain:
 
     def next(self, state: int, dissatisfaction: float, rng: random.Random) -> int:
         """Next state, or ``END`` when the session ends."""
-        level = min(DISSATISFACTION_LEVELS - 1, int(dissatisfaction * (DISSATISFACTION_LEVELS - 1) + 0.5))
-        cumulative, targets = self.tables[state][level]
+        cumulative, targets = self.tables[state][level_of(dissatisfaction)]
         pos = bisect.bisect_right(cumulative, rng.random())
         return targets[min(pos, len(targets) - 1)]
+
+
+def level_of(dissatisfaction: float) -> int:
+    """The table a dissatisfaction ``d`` in [0, 1] walks: ``d`` rounded to the nearest of the levels."""
+    return min(DISSATISFACTION_LEVELS - 1, int(dissatisfaction * (DISSATISFACTION_LEVELS - 1) + 0.5))
 
 
 def _make_state(page: str, auth: str, level: str, method: str, status: int) -> State:

@@ -27,6 +27,14 @@ from sparkify.generator.catalogue import (
 MAX_EXTRA_HAZARD = 0.12  # extra daily cancel probability at full dissatisfaction
 SESSION_THINNING = 0.6  # share of sessions lost at full dissatisfaction
 NEW_USER_SHARE = 0.025  # users who register during the window (arrive as guests)
+# The population's priors (a lognormal as median and sigma of its log; a uniform as its bounds). The
+# observable ceiling (``ceiling``) marginalises over exactly these, so they live here once.
+SESSIONS_PER_DAY = (0.20, 0.6)
+PAID_ACTIVITY_FACTOR = 1.15
+BASE_HAZARD = (0.0006, 0.8)
+ONSET_RATE = (0.0031, 0.9)
+FREE_ONSET_FACTOR = 1.25
+RAMP_DAYS = (6.0, 24.0)
 DAY_MS = 86_400_000
 
 
@@ -54,6 +62,7 @@ class User:
     downgrade_ms: int | None = None
     busy_until_ms: int = 0
     registered: bool = True
+    initial_level: str = ""
     details: str = field(default="", repr=False)
 
     def dissatisfaction(self, day: int) -> float:
@@ -84,7 +93,7 @@ def make_user(
     else:
         registration_ms = start_ms - int(rng.uniform(1, 200) * DAY_MS)
     level = "paid" if rng.random() < 0.34 else "free"
-    activity = _lognormal(rng, 0.20, 0.6) * (1.15 if level == "paid" else 1.0)
+    activity = _lognormal(rng, *SESSIONS_PER_DAY) * (PAID_ACTIVITY_FACTOR if level == "paid" else 1.0)
     agent_pick = agents[weighted_index(agent_cumulative, rng)]
     user = User(
         index=index,
@@ -98,10 +107,11 @@ def make_user(
         registers_in_window=new_user,
         level="free" if new_user else level,
         sessions_per_day=activity,
-        base_hazard=_lognormal(rng, 0.0006, 0.8),
-        onset_rate=_lognormal(rng, 0.0031, 0.9) * (1.25 if level == "free" else 1.0),
-        ramp_days=rng.uniform(6.0, 24.0),
+        base_hazard=_lognormal(rng, *BASE_HAZARD),
+        onset_rate=_lognormal(rng, *ONSET_RATE) * (FREE_ONSET_FACTOR if level == "free" else 1.0),
+        ramp_days=rng.uniform(*RAMP_DAYS),
         registered=not new_user,
         first_visit_day=rng.randrange(min(7, days)),
     )
+    user.initial_level = user.level
     return user

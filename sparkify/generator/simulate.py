@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sparkify.generator.catalogue import build_catalogue, load_user_agents, weighted_index
-from sparkify.generator.chain import END, Chain
+from sparkify.generator.chain import DISSATISFACTION_LEVELS, END, Chain
 from sparkify.generator.population import DAY_MS, SESSION_THINNING, User, make_user
 
 # Share of sessions starting in each UTC hour (evening peak, night trough).
@@ -120,6 +120,7 @@ class ShardSimulator:
         self.session_scale = max(1, job.users // 4)
         self.buffers: dict[int, list[str]] = {}
         self.propensity_rows: list[str] = []
+        self.emission_rows: list[str] = []
 
     def run(self, progress: Callable[[], None] | None = None) -> None:
         """Simulate every day up to ``write_until`` and flush each written day to its part file."""
@@ -172,11 +173,14 @@ class ShardSimulator:
         )
         if signup_today:
             starts[0] = user.registration_ms - 180_000
+        sessions = 0
+        day_log_likelihood = [0.0] * DISSATISFACTION_LEVELS
         for position, start in enumerate(starts):
             start = max(start, user.busy_until_ms + MIN_SESSION_GAP_MS, day_start)
             last = position == len(starts) - 1
             if start >= day_end and not (cancels_today and last):
                 continue  # still busy with earlier sessions: today's later ones do not happen
+            sessions += 1
             self._session(
                 user,
                 rng,
@@ -187,9 +191,13 @@ class ShardSimulator:
                 signup=signup_today and position == 0,
                 cancel=cancels_today and last,
                 logged_in=guaranteed_visit and position == 0,
+                log_likelihood=day_log_likelihood,
             )
             if user.churn_ms is not None:
-                return
+                break
+        if sessions:
+            levels = ",".join(f"{value:.6f}" for value in day_log_likelihood)
+            self.emission_rows.append(f"{user.user_id},{day},{sessions},{levels}\n")
 
     def _session(
         self,
@@ -203,9 +211,12 @@ class ShardSimulator:
         signup: bool,
         cancel: bool,
         logged_in: bool,
+        log_likelihood: list[float],
     ) -> None:
+        """Walk the chain for one session; add each transition's log probability per level to ``log_likelihood``."""
         chain = self.chain
         states = chain.states
+        log_probabilities = chain.log_probabilities
         session_id = int((ts - self.start_ms) / DAY_MS * self.session_scale) + rng.randrange(
             1, self.session_scale + 1
         )
@@ -238,6 +249,8 @@ class ShardSimulator:
             if page == "Submit Downgrade" and user.downgrade_ms is None:
                 user.downgrade_ms = emitted[-1][0]
             nxt = chain.next(state, d, rng)
+            for level, value in enumerate(log_probabilities[state][nxt]):
+                log_likelihood[level] += value
             if nxt == END or len(emitted) >= MAX_EVENTS_PER_SESSION or (cancel and rng.random() < 0.02):
                 break
             state = nxt
@@ -295,6 +308,7 @@ class ShardSimulator:
                         u.onset_day,
                         self._in_log(u.churn_ms),
                         self._in_log(u.downgrade_ms),
+                        u.initial_level,
                     )
                 )
                 + "\n"
@@ -317,8 +331,8 @@ def _tick() -> None:
             _DAYS_DONE.value += 1
 
 
-def run_shard(job: ShardJob) -> tuple[list[str], list[str]]:
-    """Worker entry point: simulate, write part files, return (truth rows, propensity rows)."""
+def run_shard(job: ShardJob) -> tuple[list[str], list[str], list[str]]:
+    """Worker entry point: simulate, write part files, return (truth, propensity, emission rows)."""
     simulator = ShardSimulator(job)
     simulator.run(_tick)
-    return simulator.truth_rows(), simulator.propensity_rows
+    return simulator.truth_rows(), simulator.propensity_rows, simulator.emission_rows

@@ -2,8 +2,10 @@
 
 ``_ground_truth/users.csv``: one row per user with the latent parameters and what happened
 (churn and first downgrade time). ``_ground_truth/propensity.csv``: per user and written day, the
-latent dissatisfaction and daily cancel hazard. ``_ground_truth/model.json``: the constants of
-the process. From these, ``oracle_probability`` gives the exact probability that a user who has
+latent dissatisfaction and daily cancel hazard. ``_ground_truth/emissions.csv``: per user and day
+with sessions, how many and the log likelihood of that day's page transitions at each dissatisfaction
+level (what the observable ceiling filters, see ``ceiling``). ``_ground_truth/model.json``: the
+constants of the process. From these, ``oracle_probability`` gives the exact probability that a user who has
 not cancelled before ``as_of`` cancels in ``[as_of, as_of + horizon)``, knowing the latent state
 at ``as_of`` (a perfect point-in-time model could do no better).
 """
@@ -15,6 +17,8 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+
+from sparkify.generator.chain import DISSATISFACTION_LEVELS
 
 USER_COLUMNS = (
     "user_id",
@@ -28,8 +32,15 @@ USER_COLUMNS = (
     "onset_day",
     "churn_ms",
     "downgrade_ms",
+    "initial_level",
 )
 PROPENSITY_COLUMNS = ("user_id", "day", "dissatisfaction", "daily_hazard")
+EMISSION_COLUMNS = (
+    "user_id",
+    "day",
+    "sessions",
+    *(f"log_likelihood_{level}" for level in range(DISSATISFACTION_LEVELS)),
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,7 @@ class UserTruth:
     onset_day: int | None
     churn_ms: int | None
     downgrade_ms: int | None
+    initial_level: str = "free"
 
 
 @dataclass(frozen=True)
@@ -91,9 +103,14 @@ class GroundTruth:
 
 
 def write_ground_truth(
-    out: Path, population_start: date, max_extra_hazard: float, users: list[str], propensity: list[str]
+    out: Path,
+    population_start: date,
+    max_extra_hazard: float,
+    users: list[str],
+    propensity: list[str],
+    emissions: list[str],
 ) -> None:
-    """Write users.csv, propensity.csv and model.json under ``out/_ground_truth``."""
+    """Write users.csv, propensity.csv, emissions.csv and model.json under ``out/_ground_truth``."""
     folder = out / "_ground_truth"
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / "users.csv", "w") as handle:
@@ -103,6 +120,11 @@ def write_ground_truth(
         handle.write(",".join(PROPENSITY_COLUMNS) + "\n")
         handle.writelines(
             sorted(propensity, key=lambda row: (int(row.split(",", 2)[1]), int(row.split(",", 1)[0])))
+        )
+    with open(folder / "emissions.csv", "w") as handle:
+        handle.write(",".join(EMISSION_COLUMNS) + "\n")
+        handle.writelines(
+            sorted(emissions, key=lambda row: (int(row.split(",", 1)[0]), int(row.split(",", 2)[1])))
         )
     model = {
         "population_start": population_start.isoformat(),
@@ -134,6 +156,7 @@ def load_ground_truth(out: Path) -> GroundTruth:
                 onset_day=opt_int(row["onset_day"]),
                 churn_ms=opt_int(row["churn_ms"]),
                 downgrade_ms=opt_int(row["downgrade_ms"]),
+                initial_level=row.get("initial_level") or "free",
             )
     start = date.fromisoformat(model["population_start"])
     return GroundTruth(start, float(model["max_extra_hazard"]), users)

@@ -92,6 +92,7 @@ def generate(request: GenerateRequest, show_progress: bool = True) -> GenerateSu
     workers = request.workers or min(len(jobs), os.cpu_count() or 1)
     truth_rows: list[str] = []
     propensity_rows: list[str] = []
+    emission_rows: list[str] = []
     bar = tqdm(
         total=len(jobs) * simulated_days,
         desc="simulate",
@@ -107,13 +108,16 @@ def generate(request: GenerateRequest, show_progress: bool = True) -> GenerateSu
             pending.wait(0.5)
             bar.n = counter.value
             bar.refresh()
-        for users, propensity in pending.get():
+        for users, propensity, emissions in pending.get():
             truth_rows += users
             propensity_rows += propensity
+            emission_rows += emissions
     bar.close()
     summary = _merge_days(request, parts_dir, events_dir, show_progress)
     shutil.rmtree(parts_dir, ignore_errors=True)
-    write_ground_truth(out, request.population_start, MAX_EXTRA_HAZARD, truth_rows, propensity_rows)
+    write_ground_truth(
+        out, request.population_start, MAX_EXTRA_HAZARD, truth_rows, propensity_rows, emission_rows
+    )
     _write_manifest(request, summary)
     summary.seconds = time.monotonic() - started
     return summary
