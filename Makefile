@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 $(JARS_STAMP): conf/maven/pom.xml
 	@command -v mvn >/dev/null || (apt-get update -qq && apt-get install -y -qq maven)
 	mvn --batch-mode --quiet -f conf/maven/pom.xml -Dmaven.repo.local=$(CURDIR)/.cache/m2 \
-	    dependency:copy-dependencies -DincludeScope=runtime -DincludeGroupIds=io.delta,org.postgresql \
+	    dependency:copy-dependencies -DincludeScope=runtime -DincludeGroupIds=io.delta,org.postgresql,org.apache.hive \
 	    -DoutputDirectory=$(CURDIR)/.jars
 	@touch $@
 

@@ -95,3 +95,16 @@ def test_files_go_through_hadoops_filesystem_by_uri(spark, tmp_path):
     assert (tmp_path / "published" / "docs" / "pages" / "suite.html").read_text() == "<html>suite</html>"
     assert storage.as_uri("hdfs://namenode/sparkify/") == "hdfs://namenode/sparkify"
     assert storage.as_uri(str(tmp_path)) == tmp_path.as_uri()
+
+
+def test_hives_function_registry_loads_on_the_driver(spark):
+    """Spark 4 no longer ships hive-llap-common, yet Hive's FunctionRegistry needs it to initialise.
+
+    The Thrift server initialises that registry when it closes a session on another thread than the
+    one that opened it; without the jar (resolved into .jars/ by conf/maven/pom.xml, on every driver's
+    classpath) the close fails with NoClassDefFoundError and takes the running dbt model with it.
+    """
+    jvm = spark.sparkContext._jvm
+    loader = jvm.java.lang.Thread.currentThread().getContextClassLoader()
+    registry = jvm.java.lang.Class.forName("org.apache.hadoop.hive.ql.exec.FunctionRegistry", True, loader)
+    assert registry.getName() == "org.apache.hadoop.hive.ql.exec.FunctionRegistry"
