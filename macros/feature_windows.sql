@@ -51,3 +51,14 @@
         ' * exp(-(datediff(' ~ spine ~ '.as_of_date, ' ~ activity ~ '.activity_date) - 1) / ' ~ decay_days ~ '.0)' -%}
     coalesce({{ exact_sum('case when ' ~ in_window(days, activity, spine) ~ ' then (' ~ expression ~ ')' ~ weight ~ ' end') }}, 0)
 {%- endmacro %}
+
+{#- A user's rate before the last 7 days: the count over every earlier day (the to-date total less the
+    last 7 days) per unit of the denominator over the same days; null when those days had none.
+    ``count`` is an expression of the feature columns with ``{w}`` standing for the window suffix
+    (``'(help_{w} + errors_{w})'``); ``denominator`` a column stem (``songs``). -#}
+{% macro own_past_rate(count, denominator) -%}
+    {{ safe_ratio(
+        count.format(w='to_date') ~ ' - ' ~ count.format(w='7d'),
+        denominator ~ '_to_date - ' ~ denominator ~ '_7d',
+    ) }}
+{%- endmacro %}

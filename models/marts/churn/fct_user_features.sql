@@ -61,6 +61,22 @@ history as (
         {% for column in ['add_to_playlist', 'add_friend', 'settings', 'upgrade_page', 'paid_events', 'events'] %}
             {{ window_sum(column, 28) }} as {{ column }}_28d,
         {% endfor %}
+        {% for column in [
+            'songs', 'sessions', 'events', 'thumbs_down', 'thumbs_up', 'roll_advert', 'help', 'errors',
+            'downgrade_page',
+        ] %}
+            {{ window_sum(column, 3) }} as {{ column }}_3d,
+        {% endfor %}
+        {{ window_sum('events', 7) }} as events_7d,
+        {% for column in ['events', 'roll_advert', 'help', 'errors', 'downgrade_page'] %}
+            {{ window_sum(column) }} as {{ column }}_to_date,
+        {% endfor %}
+        {{ window_exact_sum(daily_friction(), 3) }} as friction_3d,
+        {{ window_exact_sum('activity.thumbs_down', decay_days=7) }} as thumbs_down_ewm,
+        {{ window_exact_sum('activity.events', decay_days=7) }} as events_ewm,
+        min(activity.activity_date) as first_activity_date,
+        max(case when activity.thumbs_down > 0 then activity.activity_date end) as last_thumbs_down_date,
+        max(case when activity.downgrade_page > 0 then activity.activity_date end) as last_downgrade_visit_date,
         {{ window_distinct_artists(7) }} as distinct_artists_7d,
         {{ window_distinct_artists(28) }} as distinct_artists_28d,
         {{ window_sum('songs') }} as songs_to_date,
@@ -172,7 +188,45 @@ final as (
         {{ safe_ratio('thumbs_down_7d', '(thumbs_down_28d - thumbs_down_7d) / 3.0') }}
             as thumbs_down_trend_7d_vs_prior_21d,
         {{ safe_ratio('roll_advert_7d', '(roll_advert_28d - roll_advert_7d) / 3.0') }}
-            as roll_advert_trend_7d_vs_prior_21d
+            as roll_advert_trend_7d_vs_prior_21d,
+        -- the last 3 days, and recent rates against the user's own past (every day before the last 7)
+        songs_3d,
+        sessions_3d,
+        events_3d,
+        {{ safe_ratio('sessions_3d', 3) }} as sessions_per_day_3d,
+        {{ safe_ratio('sessions_7d', 7) }}
+        / nullif({{ safe_ratio(
+            'sessions_to_date - sessions_7d',
+            'greatest(datediff(date_sub(as_of_date, 7), first_activity_date), 0)',
+        ) }}, 0) as sessions_per_day_7d_over_own_past,
+        {%- set per_song = {
+            'thumbs_down': 'thumbs_down_{w}',
+            'thumbs_up': 'thumbs_up_{w}',
+            'roll_advert': 'roll_advert_{w}',
+            'help_and_errors': '(help_{w} + errors_{w})',
+            'downgrade_page': 'downgrade_page_{w}',
+        } %}
+        {% for name, count in per_song.items() %}
+            {{ safe_ratio(count.format(w='3d'), 'songs_3d') }} as {{ name }}_per_song_3d,
+            {% for recent in ['3d', '7d'] %}
+                {{ safe_ratio(count.format(w=recent), 'songs_' ~ recent) }}
+                - {{ own_past_rate(count, 'songs') }} as {{ name }}_per_song_{{ recent }}_minus_own_past,
+            {% endfor %}
+        {% endfor %}
+        {{ safe_ratio('events_3d', 'sessions_3d') }} as events_per_session_3d,
+        {{ safe_ratio('events_7d', 'sessions_7d') }} as events_per_session_7d,
+        {% for recent in ['3d', '7d'] %}
+            {{ safe_ratio('events_' ~ recent, 'sessions_' ~ recent) }}
+            - {{ own_past_rate('events_{w}', 'sessions') }} as events_per_session_{{ recent }}_minus_own_past,
+        {% endfor %}
+        {{ safe_ratio('songs_3d', 'sessions_3d') }} as songs_per_session_3d,
+        {{ safe_ratio('songs_7d', 'sessions_7d') }}
+        - {{ own_past_rate('songs_{w}', 'sessions') }} as songs_per_session_7d_minus_own_past,
+        {{ safe_ratio('friction_3d', 'sessions_3d') }} as friction_per_session_3d,
+        {{ safe_ratio('thumbs_down_ewm', 'songs_ewm') }} as thumbs_down_per_song_ewm_7d,
+        {{ safe_ratio('events_ewm', 'sessions_ewm') }} as events_per_session_ewm_7d,
+        cast(datediff(as_of_date, last_thumbs_down_date) as int) as days_since_last_thumbs_down,
+        cast(datediff(as_of_date, last_downgrade_visit_date) as int) as days_since_last_downgrade_visit
     from history
 
 )
