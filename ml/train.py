@@ -6,10 +6,12 @@ too. The best point of each family is then refitted on every date whose horizon 
 test dates and judged on them, next to the baselines and, for generated logs, the observable ceiling
 and the latent oracle. Each family's
 probabilities are Platt-calibrated when that lowers their cross-fitted ECE on the validation period
-(``calibration``); the held-out metrics are those of the calibrated probabilities. The family that won validation
-is saved as a new version (the one-feature rule competes as a family, ``calibrated_rule``, so a
-trained model is published only when it beat the rule on the validation period); it becomes champion when asked (``--promote``), when there is none,
-or when it matches or beats the current champion on the same held-out rows.
+(``calibration``); the held-out metrics are those of the calibrated probabilities. The family to
+publish is chosen on validation (``selection``): the one-feature rule competes as a family,
+``calibrated_rule``, and a trained model displaces it only when a paired bootstrap over the
+validation rows says it beats the rule. That family is saved as a new version; it becomes champion
+when asked (``--promote``), when there is none, or when it matches or beats the current champion on
+the same held-out rows.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pyspark.ml import Pipeline, PipelineModel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from sparkify.ml import baselines, calibration, metrics, registry
+from sparkify.ml import baselines, calibration, metrics, registry, selection
 from sparkify.ml.calibration import IDENTITY, Calibration
 from sparkify.ml.dataset import (
     KEYS,
@@ -40,7 +42,7 @@ from sparkify.ml.dataset import (
     with_label_and_weight,
 )
 from sparkify.ml.importance import feature_importances
-from sparkify.ml.pipelines import Candidate, build_pipeline, candidates, features_used
+from sparkify.ml.pipelines import CALIBRATED_RULE, Candidate, build_pipeline, candidates, features_used
 from sparkify.ml.predict import with_churn_probability
 from sparkify.runtime.errors import CheckFailed
 from sparkify.runtime.progress import say, step
@@ -56,6 +58,7 @@ class Tuned:
     threshold: float
     validation_labels: np.ndarray
     validation_scores: np.ndarray
+    validation_users: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -128,13 +131,17 @@ def tune(features: FeatureSet, table: DataFrame, split: TimeSplit) -> dict[str, 
     for candidate in candidates():
         with step(f"tune {candidate.name}"):
             fitted = _fit(candidate, features, fit_rows)
-            scored = _predict(fitted.pipeline, fitted.positive_weight, validation_rows)
+            # In key order, so every family's validation scores line up row by row (``selection``).
+            scored = _predict(fitted.pipeline, fitted.positive_weight, validation_rows).sort_values(
+                list(KEYS)
+            )
         labels, scores = scored["label"].to_numpy(), scored["churn_probability"].to_numpy()
         auc = metrics.auc_pr(labels, scores)
         say(f"  validation AUC-PR {auc:.3f}")
         if candidate.family not in best or auc > best[candidate.family].validation_auc_pr:
             threshold = metrics.best_f1_threshold(labels, scores)
-            best[candidate.family] = Tuned(candidate, auc, threshold, labels, scores)
+            users = scored["user_id"].to_numpy()
+            best[candidate.family] = Tuned(candidate, auc, threshold, labels, scores, users)
     return best
 
 
@@ -210,7 +217,8 @@ def train(
             reference[name] = metrics.evaluate(labels, reference_scores, 0.5, probabilities=True)
             curves[name] = _curves(labels, reference_scores)
 
-    winner = max(tuned, key=lambda family: tuned[family].validation_auc_pr)
+    chosen = _select(tuned)
+    winner = chosen.published
     used = features_used(winner, features)
     model = fitted[winner].pipeline
     importances = feature_importances(model, model.transform(with_label_and_weight(test_rows.limit(1), 1.0)))
@@ -229,6 +237,7 @@ def train(
         "training_table_delta_version": delta_version(spark, TRAINING_TABLE),
         "as_of_range": [min(dates).isoformat(), max(dates).isoformat()],
         "validation_auc_pr": {family: t.validation_auc_pr for family, t in tuned.items()},
+        "selection": chosen.to_dict(),
         "held_out": {**held_out, **reference},
         "curves": curves,
         "feature_importances": importances,
@@ -244,6 +253,22 @@ def train(
     table.unpersist()
     _print_summary(metadata, winner)
     return metadata
+
+
+def _select(tuned: dict[str, Tuned]) -> selection.Selection:
+    """The family to publish, from the validation scores of each family's best grid point."""
+    validation = {family: t.validation_auc_pr for family, t in tuned.items()}
+    if CALIBRATED_RULE not in tuned:  # a restricted set of families: no baseline to beat
+        best = max(validation, key=lambda family: validation[family])
+        return selection.Selection(best, best, None, f"{best} had the best validation AUC-PR")
+    labels = tuned[CALIBRATED_RULE].validation_labels
+    if any(not np.array_equal(t.validation_labels, labels) for t in tuned.values()):
+        raise CheckFailed("the families were validated on different rows: their scores cannot be compared")
+    scores = {family: t.validation_scores for family, t in tuned.items()}
+    users = tuned[CALIBRATED_RULE].validation_users
+    chosen = selection.choose(validation, labels, scores, CALIBRATED_RULE, users)
+    say(f"published family: {chosen.published} ({chosen.reason})")
+    return chosen
 
 
 def _curves(labels: np.ndarray, scores: np.ndarray) -> dict[str, Any]:

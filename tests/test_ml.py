@@ -80,22 +80,31 @@ def test_each_suite_caches_exactly_the_columns_its_expectations_read():
 
 
 def test_champion_is_trained_on_a_purged_split_and_beats_the_base_rate(warehouse):
-    # Seed 1 at mini scale: the trained families do not beat the one-feature rule on validation;
-    # see docs/ml.md "Where the models stand" for the figures and why.
+    # Seed 1 at mini scale: no trained family beats the one-feature rule convincingly on
+    # validation, so the rule is published; see docs/ml.md "Where the models stand".
     metadata = train()
     held_out = metadata["held_out"]
     champion = held_out[metadata["family"]]
-    # The rule competes as a family, so the champion won validation against it too; made a
-    # scorer, the rule keeps the rule's ranking (same AUC-ROC on the held-out rows).
+    # The rule competes as a family; made a scorer, it keeps the rule's ranking (same AUC-ROC on
+    # the held-out rows). A trained family is published only when it won validation and beat the
+    # rule in most bootstrap resamples of the validation users; otherwise the rule is published.
     validation = metadata["validation_auc_pr"]
+    chosen = metadata["selection"]
     assert "calibrated_rule" in validation
-    assert validation[metadata["family"]] == max(validation.values())
+    assert validation[chosen["best_on_validation"]] == max(validation.values())
+    assert metadata["family"] == chosen["published"]
+    if metadata["family"] != chosen["best_on_validation"]:
+        assert metadata["family"] == "calibrated_rule" and chosen["win_share"] < 0.9, chosen
+    elif metadata["family"] != "calibrated_rule":
+        assert chosen["win_share"] >= 0.9, chosen
     assert held_out["calibrated_rule"]["auc_roc"] == pytest.approx(
         held_out["rule_fewest_songs_14d"]["auc_roc"]
     )
     assert metadata["promotion"].startswith("promoted")
     assert registry.champion().version == metadata["version"]
     assert champion["auc_pr"] > held_out["base_rate"]["auc_pr"]
+    # The published scores are never worse than the rule we already compute (issue 16's mini target).
+    assert champion["auc_pr"] >= held_out["rule_fewest_songs_14d"]["auc_pr"] - 1e-9
     assert champion["auc_roc"] > 0.5
     assert held_out["oracle"]["auc_pr"] > champion["auc_pr"]  # generated log: the ceiling is reported
     # Beside it, the observable ceiling (Bayes from the log alone): a calibrated probability that
@@ -138,7 +147,15 @@ def test_scoring_twice_replaces_instead_of_adding(warehouse, spark):
     assert scores.where(~F.col("churn_probability").between(0, 1)).count() == 0
     sizes = [r["count"] for r in scores.groupBy("risk_decile").count().collect()]
     assert len(sizes) == 10 and max(sizes) - min(sizes) <= 1
-    assert scores.where(F.col("risk_factor_1").isNotNull()).count() > first / 2
+    with_factor = scores.where(F.col("risk_factor_1").isNotNull())
+    if registry.champion().metadata["family"] == "calibrated_rule":
+        # One feature: a user has a factor when their songs_14d is below the median of those
+        # scored (fewer songs push the risk up), so about half of them do.
+        named = {r.risk_factor_1 for r in with_factor.select("risk_factor_1").distinct().collect()}
+        assert named == {"songs_14d"}
+        assert with_factor.count() > first * 0.4
+    else:
+        assert with_factor.count() > first / 2
     assert scores.where(F.col("validation_skipped")).count() == 0
     active = spark.table("analytics.dim_users").where("churn_ts is null").count()
     assert spark.table("analytics.fct_churn_risk").count() == min(first, active)
