@@ -9,7 +9,7 @@ probabilities are Platt-calibrated when that lowers their cross-fitted ECE on th
 (``calibration``); the held-out metrics are those of the calibrated probabilities. The family to
 publish is chosen on validation (``selection``): the one-feature rule competes as a family,
 ``calibrated_rule``, and a trained model displaces it only when a paired bootstrap over the
-validation rows says it beats the rule. That family is saved as a new version; it becomes champion
+validation users says it beats the rule. That family is saved as a new version; it becomes champion
 when asked (``--promote``), when there is none, or when it matches or beats the current champion on
 the same held-out rows.
 """
@@ -256,11 +256,11 @@ def train(
 
 
 def _select(tuned: dict[str, Tuned]) -> selection.Selection:
-    """The family to publish, from the validation scores of each family's best grid point."""
+    """The family to publish, from the validation scores of each family's best grid point.
+
+    ``tune`` fits every family of ``pipelines.GRIDS``, the calibrated rule among them.
+    """
     validation = {family: t.validation_auc_pr for family, t in tuned.items()}
-    if CALIBRATED_RULE not in tuned:  # a restricted set of families: no baseline to beat
-        best = max(validation, key=lambda family: validation[family])
-        return selection.Selection(best, best, None, f"{best} had the best validation AUC-PR")
     labels = tuned[CALIBRATED_RULE].validation_labels
     if any(not np.array_equal(t.validation_labels, labels) for t in tuned.values()):
         raise CheckFailed("the families were validated on different rows: their scores cannot be compared")
