@@ -26,6 +26,7 @@ def feature_importances(model: PipelineModel, transformed: DataFrame) -> list[tu
     """Importances summed per mart column, largest first, normalised to sum to 1.
 
     Trees: Spark's impurity-based importances, summed over a category's one-hot slots.
+    XGBoost: each slot's total gain over every split on it (slots never split on have none).
     Logistic regression: absolute coefficients on standardised inputs (a one-standard-deviation
     change's effect on the log-odds); a category counts its largest slot, since its slots never
     move together.
@@ -35,6 +36,9 @@ def feature_importances(model: PipelineModel, transformed: DataFrame) -> list[tu
     linear = isinstance(classifier, LogisticRegressionModel)
     if linear:
         weights = [abs(w) for w in classifier.coefficients.toArray()]
+    elif hasattr(classifier, "get_booster"):  # XGBoost's model: gains keyed f0, f1, ... by slot
+        gains = classifier.get_booster().get_score(importance_type="total_gain")
+        weights = [gains.get(f"f{slot}", 0.0) for slot in range(len(names))]
     else:
         weights = list(classifier.featureImportances.toArray())
     totals: dict[str, float] = {}

@@ -4,6 +4,10 @@ Every family shares the same preparation (median imputation, one-hot categories,
 the saved PipelineModel scores raw mart rows with nothing else to apply. Class weights balance
 the churn class in every family.
 
+The gradient-boosted family comes twice: Spark ML's own trees, and XGBoost's distributed trainer
+(``xgboost.spark``), which runs as a barrier stage on the same executors (one worker: the fit sets
+are at most ``train.MAX_FIT_ROWS`` rows) and saves inside the same PipelineModel.
+
 One family is the baseline rule itself, made a scorer: a logistic fit on the rule's one feature.
 Its ranking is the rule's (fewest songs first, as long as the fitted slope is negative) and its
 scores are probabilities, so when the rule beats every trained family on the validation period
@@ -13,6 +17,7 @@ to the rule.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import product
@@ -27,6 +32,7 @@ from sparkify.ml.dataset import RULE_FEATURE, FeatureSet
 SEED = 7
 CALIBRATED_RULE = "calibrated_rule"
 SIGNAL_LOGISTIC = "signal_logistic"
+XGBOOST = "xgboost"
 # The few features a study of the generated full-scale log found to carry the signal
 # (shared/docs/churn-signal.md): session friction, recent and decayed, and listening, decayed and
 # over two weeks. A logistic fit on five columns needs far fewer churners to settle than one on
@@ -61,6 +67,9 @@ GRIDS: dict[str, dict[str, list[Any]]] = {
     "logistic_regression": {"regParam": [0.03, 0.3], "elasticNetParam": [0.0, 0.5]},
     "random_forest": {"numTrees": [200], "maxDepth": [4, 7], "minInstancesPerNode": [5]},
     "gradient_boosted_trees": {"maxIter": [40], "maxDepth": [2, 3], "subsamplingRate": [0.8]},
+    # Shallow, slowly learning, leaf-regularised boosters. No row or column subsampling, so the
+    # model does not depend on the order XGBoost's repartition hands it the rows in.
+    XGBOOST: {"max_depth": [2, 4], "n_estimators": [150], "learning_rate": [0.05], "min_child_weight": [5.0]},
     SIGNAL_LOGISTIC: {"regParam": [0.01, 0.1], "elasticNetParam": [0.0]},
     CALIBRATED_RULE: {"regParam": [0.0]},
 }
@@ -93,9 +102,28 @@ def _classifier(candidate: Candidate) -> Any:
         return RandomForestClassifier(seed=SEED, featureSubsetStrategy="sqrt", **common, **candidate.params)
     if candidate.family == "gradient_boosted_trees":
         return GBTClassifier(seed=SEED, stepSize=0.1, **common, **candidate.params)
+    if candidate.family == XGBOOST:
+        return _xgboost(candidate)
     if candidate.family == CALIBRATED_RULE:
         return LogisticRegression(maxIter=100, **common, **candidate.params)
     raise ValueError(f"unknown model family {candidate.family}")
+
+
+def _xgboost(candidate: Candidate) -> Any:
+    """XGBoost's Spark estimator, imported only when fitted (it brings scikit-learn with it)."""
+    from xgboost.spark import SparkXGBClassifier
+
+    # Its per-fit INFO lines and per-round losses would bury the training summary.
+    logging.getLogger("XGBoost-PySpark").setLevel(logging.WARNING)
+    return SparkXGBClassifier(
+        features_col="features",
+        label_col="label",
+        weight_col="class_weight",
+        num_workers=1,
+        random_state=SEED,
+        verbose=False,
+        **candidate.params,
+    )
 
 
 def build_pipeline(candidate: Candidate, features: FeatureSet) -> Pipeline:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pyspark.ml.functions import vector_to_array
 from pyspark.sql import functions as F
 
 from sparkify.app.cli import main
@@ -90,7 +91,7 @@ def test_champion_is_trained_on_a_purged_split_and_beats_the_base_rate(warehouse
     # rule in most bootstrap resamples of the validation users; otherwise the rule is published.
     validation = metadata["validation_auc_pr"]
     chosen = metadata["selection"]
-    assert "calibrated_rule" in validation
+    assert {"calibrated_rule", "xgboost"} <= set(validation) <= set(held_out)
     assert validation[chosen["best_on_validation"]] == max(validation.values())
     assert metadata["family"] == chosen["published"]
     if metadata["family"] != chosen["best_on_validation"]:
@@ -136,6 +137,42 @@ def test_the_calibration_map_is_the_same_in_spark_and_numpy(spark):
     in_spark = [row[0] for row in frame.select(platt.column(F.col("p"))).collect()]
     assert in_spark == pytest.approx(platt.apply(probabilities).tolist(), rel=1e-12)
     assert [row[0] for row in frame.select(IDENTITY.column(F.col("p"))).collect()] == probabilities.tolist()
+
+
+def test_the_xgboost_family_saves_loads_and_names_the_column_it_splits_on(spark, test_home):
+    from pyspark.ml import PipelineModel
+
+    from sparkify.ml.dataset import FeatureSet
+    from sparkify.ml.importance import feature_importances
+    from sparkify.ml.pipelines import GRIDS, XGBOOST, build_pipeline, candidates
+
+    # Churn follows `signal` alone; `noise` and the category carry nothing.
+    rows = spark.range(3000).select(
+        F.rand(3).alias("signal"),
+        F.rand(4).alias("noise"),
+        F.when(F.rand(5) < 0.5, "paid").otherwise("free").alias("level"),
+    )
+    rows = rows.select(
+        "*",
+        (F.col("signal") + F.rand(6) * 0.3 > 1.0).cast("double").alias("label"),
+        F.lit(1.0).alias("class_weight"),
+    )
+    candidate = next(candidates((XGBOOST,)))
+    assert candidate.params == {name: values[0] for name, values in GRIDS[XGBOOST].items()}
+    features = FeatureSet(numeric=("signal", "noise"), categorical=("level",))
+    model = build_pipeline(candidate, features).fit(rows)
+    folder = str(test_home / "xgboost-pipeline")
+    model.write().overwrite().save(folder)
+    loaded = PipelineModel.load(folder)
+
+    def churn_probabilities(pipeline) -> list[float]:
+        scored = pipeline.transform(rows).select(vector_to_array("probability")[1].alias("p"))
+        return [row.p for row in scored.collect()]
+
+    assert churn_probabilities(loaded) == pytest.approx(churn_probabilities(model), abs=1e-7)
+    importances = feature_importances(loaded, loaded.transform(rows.limit(1)))
+    assert importances[0][0] == "signal" and importances[0][1] > 0.8, importances
+    assert {name for name, _ in importances} == {"signal", "noise", "level"}
 
 
 def test_scoring_twice_replaces_instead_of_adding(warehouse, spark):

@@ -8,6 +8,7 @@ Python steps start an identical SparkSession instead of keeping a second copy by
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -129,6 +130,9 @@ def pin_environment() -> None:
     os.environ["SPARKIFY_LAKEHOUSE"] = str(lakehouse_dir())
     os.environ["SPARKIFY_RAW_DIR"] = raw_landing()
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # Spark's Python workers (XGBoost's training task, pandas-backed functions) must import this
+    # environment's packages, not those of whatever `python3` is first on the PATH.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.chdir(root)
 
 
