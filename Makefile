@@ -32,8 +32,8 @@ demo: setup
 
 ## The test suite (real Spark, Delta, dbt and GX on small data, and the project's own cluster);
 ## full-scale tests (-m fullscale: hours on this machine kind) and the slow variants (-m slow) are excluded. Two test processes,
-## one file at a time each (pytest-xdist), files handed out in name order: the cluster module, the
-## longest and mostly waiting on its servers, starts second and runs beside the rest.
+## one file at a time each (pytest-xdist), files handed out in name order except the cluster module,
+## which goes last (tests/conftest.py): its five JVMs slow whatever runs beside them.
 test: setup
 	$(BIN)/pytest -m "not fullscale and not slow" -n 2 --dist loadfile --no-loadscope-reorder
 
