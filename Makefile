@@ -9,7 +9,7 @@ JARS_STAMP := .jars/.resolved
 SCALE ?= mini
 TARGET ?= local
 
-.PHONY: setup demo test test-unit test-all lint bench report-check clean clean-lakehouse cluster-up cluster-down cluster-status
+.PHONY: setup demo test test-unit test-all lint bench report-check mlflow-ui clean clean-lakehouse cluster-up cluster-down cluster-status
 
 setup: $(STAMP) $(JARS_STAMP)
 
@@ -54,6 +54,12 @@ lint: setup
 ## mini 2, full 1) on TARGET=local|cluster; rewrites that scale's (and target's) section of BENCHMARKS.md.
 bench: setup
 	$(BIN)/python -m bench.run --scale $(SCALE) --target $(TARGET) $(if $(REPEATS),--repeats $(REPEATS))
+
+## MLflow's UI on the embedded default's store (runs, metrics, plots, the sparkify_churn versions and alias):
+## http://127.0.0.1:5000. SPARKIFY_LAKEHOUSE moves it, as it moves everything else.
+mlflow-ui: setup
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(abspath $(or $(SPARKIFY_LAKEHOUSE),lakehouse))/mlflow/mlflow.db \
+	    --default-artifact-root $(abspath $(or $(SPARKIFY_LAKEHOUSE),lakehouse))/mlflow/artifacts --host 127.0.0.1 --port 5000
 
 ## Open the latest churn report in headless Chromium (installed from Debian when missing).
 report-check: setup

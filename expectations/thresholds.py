@@ -90,7 +90,7 @@ SONGS_28D_MEDIAN = (50.0, 2_000.0)
 # in the real mini log: 52 cancellations over 63 days among about 190 active users). Below 1% the
 # labels are lost; above 35% the horizon or the churn page is wrong.
 CHURN_RATE = (0.01, 0.35)
-# The purged time split (ml/dataset.py) needs 7 test days, 7 validation days, 7 days for the
+# The purged time split (ml/training/dataset.py) needs 7 test days, 7 validation days, 7 days for the
 # tuning fit's horizon to close and at least one fit date: 22 daily as-of dates.
 MIN_LABELLED_DATES = 22
 MIN_CHURNED_ROWS = 10

@@ -27,7 +27,7 @@ import numpy as np
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
-from sparkify.ml.metrics import expected_calibration_error
+from sparkify.ml.evaluation.metrics import expected_calibration_error
 
 # Probabilities are clipped away from 0 and 1 before the logit, so the map is finite everywhere.
 EPSILON = 1e-6
@@ -82,11 +82,6 @@ class Calibration:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-    @classmethod
-    def from_metadata(cls, metadata: dict[str, Any]) -> Calibration:
-        """The calibration a saved model was published with (models saved before calibration: none)."""
-        return cls(**metadata.get("calibration", {}))
 
 
 IDENTITY = Calibration()

@@ -44,8 +44,7 @@ TEST_PORTS = {
 LOG_USERS = "80"
 LOG_SEED = "5"
 # Tables whose content records a run rather than the data: the validation log (run ids and
-# times), the scores, the view over them and the mart of the latest scores (the model version is
-# its training time).
+# times), the scores, the view over them and the mart of the latest scores.
 RUN_TABLES = frozenset(
     {
         "analytics.validation_results",
@@ -140,7 +139,7 @@ def cluster(test_home: Path, landing: Path):
         **TEST_PORTS,
         "SPARKIFY_LAKEHOUSE": str(test_home / "cluster-lakehouse"),
         "DBT_TARGET": "cluster",
-        # Files as a cluster addresses them: the landing, registry, report and Data Docs by URI,
+        # Files as a cluster addresses them: the landing, report, Data Docs and Spark's copy of a model by URI,
         # listed, read and written through Hadoop's FileSystem (file: here, hdfs:// or s3a:// there).
         "SPARKIFY_FILESYSTEM": "hadoop",
         "SPARKIFY_RAW_DIR": f"file://{landing}",
@@ -176,7 +175,7 @@ def test_the_pipeline_through_the_cluster_equals_the_embedded_default(cluster, e
         assert line in output, line
     storage = test_home / "cluster-storage"
     assert (storage / "reports" / "churn_report.html").is_file()
-    assert (storage / "models" / "churn" / "champion.json").is_file()
+    assert (storage / "mlflow" / "mlflow.db").is_file()  # the MLflow store under the storage root
     assert (storage / "gx" / "data_docs" / "index.html").is_file()
     embedded, through_cluster = fingerprints(embedded_env), fingerprints(cluster)
     assert "analytics.fct_user_features" in embedded and "snapshots.snap_user_levels" in embedded

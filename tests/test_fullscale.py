@@ -18,9 +18,9 @@ pytestmark = pytest.mark.fullscale
 
 def test_champion_beats_both_baselines_at_full_scale(test_home: Path):
     build_generated_warehouse("full")
-    metadata = train()
-    held_out = metadata["held_out"]
-    champion = held_out[metadata["family"]]
+    card = train()
+    held_out = card.held_out
+    champion = card.published
     assert champion["auc_pr"] > held_out["base_rate"]["auc_pr"]
     assert champion["auc_pr"] > held_out["rule_fewest_songs_14d"]["auc_pr"]
     assert champion["top_decile"]["lift"] > held_out["rule_fewest_songs_14d"]["top_decile"]["lift"]

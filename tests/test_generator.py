@@ -17,7 +17,7 @@ from sparkify.generator.ceiling import load_observable_ceiling
 from sparkify.generator.corrupt import FAULT_KINDS
 from sparkify.generator.stats import compare_to_real_mini, format_checks, log_statistics
 from sparkify.generator.truth import load_ground_truth
-from sparkify.ml.metrics import auc_roc
+from sparkify.ml.evaluation.metrics import auc_roc
 
 REAL_KEYS = [
     "ts", "userId", "sessionId", "page", "auth", "method", "status", "level", "itemInSession", "location",

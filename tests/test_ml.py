@@ -25,9 +25,10 @@ from sparkify.app.jobs import train_job as train
 from sparkify.expectations.suites import SUITES
 from sparkify.expectations.validate import columns_read, data_docs_index
 from sparkify.ingest.command import run_ingest
-from sparkify.ml import registry
+from sparkify.ml import tracking
 from sparkify.ml.calibration import IDENTITY, Calibration
-from sparkify.ml.report import render_report
+from sparkify.ml.model_card import ModelCard
+from sparkify.ml.reporting.report import render_report
 from sparkify.runtime import storage
 from sparkify.runtime.dbt import run_dbt
 from sparkify.runtime.spark import delta_version, stop_spark
@@ -83,26 +84,26 @@ def test_each_suite_caches_exactly_the_columns_its_expectations_read():
 def test_champion_is_trained_on_a_purged_split_and_beats_the_base_rate(warehouse):
     # Seed 1 at mini scale: no trained family beats the one-feature rule convincingly on
     # validation, so the rule is published; see docs/ml.md "Where the models stand".
-    metadata = train()
-    held_out = metadata["held_out"]
-    champion = held_out[metadata["family"]]
+    card = train()
+    held_out = card.held_out
+    champion = card.published
     # The rule competes as a family; made a scorer, it keeps the rule's ranking (same AUC-ROC on
     # the held-out rows). A trained family is published only when it won validation and beat the
     # rule in most bootstrap resamples of the validation users; otherwise the rule is published.
-    validation = metadata["validation_auc_pr"]
-    chosen = metadata["selection"]
+    validation = card.validation_auc_pr
+    chosen = card.selection
     assert {"calibrated_rule", "xgboost"} <= set(validation) <= set(held_out)
-    assert validation[chosen["best_on_validation"]] == max(validation.values())
-    assert metadata["family"] == chosen["published"]
-    if metadata["family"] != chosen["best_on_validation"]:
-        assert metadata["family"] == "calibrated_rule" and chosen["win_share"] < 0.9, chosen
-    elif metadata["family"] != "calibrated_rule":
-        assert chosen["win_share"] >= 0.9, chosen
+    assert validation[chosen.best_on_validation] == max(validation.values())
+    assert card.family == chosen.published
+    if card.family != chosen.best_on_validation:
+        assert card.family == "calibrated_rule" and chosen.win_share < 0.9, chosen
+    elif card.family != "calibrated_rule":
+        assert chosen.win_share >= 0.9, chosen
     assert held_out["calibrated_rule"]["auc_roc"] == pytest.approx(
         held_out["rule_fewest_songs_14d"]["auc_roc"]
     )
-    assert metadata["promotion"].startswith("promoted")
-    assert registry.champion().version == metadata["version"]
+    assert card.promoted
+    assert tracking.champion().version == card.version
     assert champion["auc_pr"] > held_out["base_rate"]["auc_pr"]
     # The published scores are never worse than the rule we already compute (issue 16's mini target).
     assert champion["auc_pr"] >= held_out["rule_fewest_songs_14d"]["auc_pr"] - 1e-9
@@ -116,18 +117,57 @@ def test_champion_is_trained_on_a_purged_split_and_beats_the_base_rate(warehouse
     assert {"rule_fewest_songs_14d", "base_rate"} <= set(held_out)
     assert 0 <= champion["brier"] < held_out["base_rate"]["brier"] * 1.5
     # Every family's calibration was decided on validation; the champion's is the published one.
-    assert set(metadata["validation_calibration"]) == set(validation)
-    assert metadata["calibration"] == metadata["validation_calibration"][metadata["family"]]
+    assert set(card.validation_calibration) == set(validation)
+    assert card.calibration == card.validation_calibration[card.family]
     assert 0 <= champion["ece"] < 0.5
-    split = {name: [date.fromisoformat(d) for d in days] for name, days in metadata["split"].items()}
-    horizon = timedelta(days=metadata["horizon_days"])
+    split = {name: [date.fromisoformat(d) for d in days] for name, days in card.split.items()}
+    horizon = timedelta(days=card.horizon_days)
     assert max(split["final_fit"]) + horizon <= min(
         split["test"]
     )  # purged: no fit label covers the test period
     assert max(split["tune_fit"]) + horizon <= min(split["validation"])
-    saved = registry.load_version(metadata["version"])
-    assert saved.metadata["training_table_delta_version"] >= 0
-    assert (storage.local_path(saved.uri) / "pipeline").is_dir()
+    _assert_the_run_is_tracked_in_mlflow(card)
+
+
+def _assert_the_run_is_tracked_in_mlflow(card: ModelCard) -> None:
+    """The training is an MLflow run: parameters, metrics of every scorer, plots, card, lineage tags."""
+    run = tracking.client().get_run(card.run_id)
+    assert run.info.status == "FINISHED"
+    for scorer in card.held_out:  # families, baselines and both ceilings
+        assert run.data.metrics[f"held_out.{scorer}.auc_pr"] == pytest.approx(card.held_out[scorer]["auc_pr"])
+    assert {f"validation.{family}.auc_pr" for family in card.validation_auc_pr} <= set(run.data.metrics)
+    assert run.data.params["published_family"] == card.family
+    assert run.data.tags["training_table_delta_version"] == str(card.training_table_delta_version)
+    assert run.data.tags["mlflow.source.git.commit"] == card.code_version
+    artifacts = {entry.path for entry in tracking.client().list_artifacts(run.info.run_id, "plots")}
+    assert {"plots/pr_curve.png", "plots/calibration.png", "plots/lift.png"} <= artifacts
+    version = tracking.client().get_model_version_by_alias(tracking.MODEL_NAME, tracking.CHAMPION_ALIAS)
+    assert f"{tracking.MODEL_NAME}/{version.version}" == card.version
+    assert version.run_id == run.info.run_id and version.tags["promotion"] == card.promotion
+    assert tracking.champion().card == card  # the card travels with the run
+
+
+def test_a_model_becomes_champion_only_when_it_matches_the_champion_on_the_same_rows(warehouse, spark):
+    from sparkify.ml.training.dataset import KEYS, LABEL, TRAINING_TABLE, rows_at, trainable_split
+    from sparkify.ml.training.train import _decide_promotion
+
+    champion = tracking.champion()
+    test_rows = rows_at(spark.table(TRAINING_TABLE), trainable_split(spark).test)
+    labels = (
+        test_rows.select(*KEYS, F.col(LABEL).cast("double").alias("label")).toPandas().sort_values(list(KEYS))
+    )["label"].to_numpy()
+    champion_auc = champion.card.published["auc_pr"]
+    # A challenger registered as the next version: the champion's own pipeline under a new number.
+    with tracking.training_run({"purpose": "promotion test"}) as run_id:
+        challenger = tracking.register(champion.load(), run_id, champion.card)
+        tracking.log_card(challenger.card)
+    assert challenger.number == champion.number + 1
+    worse = _decide_promotion(challenger, False, champion_auc - 0.01, test_rows, labels)
+    assert worse.startswith("not promoted"), worse
+    assert tracking.champion().number == champion.number
+    matching = _decide_promotion(challenger, False, champion_auc + 1e-9, test_rows, labels)
+    assert matching.startswith("promoted (held-out AUC-PR"), matching
+    assert tracking.champion().number == challenger.number
 
 
 def test_the_calibration_map_is_the_same_in_spark_and_numpy(spark):
@@ -142,9 +182,9 @@ def test_the_calibration_map_is_the_same_in_spark_and_numpy(spark):
 def test_the_xgboost_family_saves_loads_and_names_the_column_it_splits_on(spark, test_home):
     from pyspark.ml import PipelineModel
 
-    from sparkify.ml.dataset import FeatureSet
-    from sparkify.ml.importance import feature_importances
-    from sparkify.ml.pipelines import GRIDS, XGBOOST, build_pipeline, candidates
+    from sparkify.ml.evaluation.importance import feature_importances
+    from sparkify.ml.training.dataset import FeatureSet
+    from sparkify.ml.training.pipelines import GRIDS, XGBOOST, build_pipeline, candidates
 
     # Churn follows `signal` alone; `noise` and the category carry nothing.
     rows = spark.range(3000).select(
@@ -185,7 +225,12 @@ def test_scoring_twice_replaces_instead_of_adding(warehouse, spark):
     sizes = [r["count"] for r in scores.groupBy("risk_decile").count().collect()]
     assert len(sizes) == 10 and max(sizes) - min(sizes) <= 1
     with_factor = scores.where(F.col("risk_factor_1").isNotNull())
-    if registry.champion().metadata["family"] == "calibrated_rule":
+    # Scored by the version the alias points at (models:/sparkify_churn@champion).
+    champion = tracking.champion()
+    assert {r.model_version for r in scores.select("model_version").distinct().collect()} == {
+        champion.version
+    }
+    if champion.card.family == "calibrated_rule":
         # One feature: a user has a factor when their songs_14d is below the median of those
         # scored (fewer songs push the risk up), so about half of them do.
         named = {r.risk_factor_1 for r in with_factor.select("risk_factor_1").distinct().collect()}

@@ -77,16 +77,16 @@ def test_no_secret_in_profiles():
 
 
 def test_files_go_through_hadoops_filesystem_by_uri(spark, tmp_path):
-    """The registry's, report's and Data Docs' file layer, on Hadoop's FileSystem (file: here)."""
+    """The report's and Data Docs' file layer, on Hadoop's FileSystem (file: here)."""
     from sparkify.runtime import storage
 
-    uri = storage.join(tmp_path.as_uri(), "models", "champion.json")
+    uri = storage.join(tmp_path.as_uri(), "reports", "churn_report.html")
     assert not storage.hadoop_exists(spark, uri)
-    storage.hadoop_write_bytes(spark, uri, b'{"version": "v1"}')
-    storage.hadoop_write_bytes(spark, uri, b'{"version": "v2"}')  # replaces, leaves no partial file
+    storage.hadoop_write_bytes(spark, uri, b"<html>first</html>")
+    storage.hadoop_write_bytes(spark, uri, b"<html>second</html>")  # replaces, leaves no partial file
     assert storage.hadoop_exists(spark, uri)
-    assert storage.hadoop_read_bytes(spark, uri) == b'{"version": "v2"}'
-    assert not (tmp_path / "models" / "champion.json.partial").exists()
+    assert storage.hadoop_read_bytes(spark, uri) == b"<html>second</html>"
+    assert not (tmp_path / "reports" / "churn_report.html.partial").exists()
     site = tmp_path / "site"
     (site / "pages").mkdir(parents=True)
     (site / "index.html").write_text("<html>docs</html>")

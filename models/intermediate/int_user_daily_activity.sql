@@ -76,7 +76,8 @@ session_pieces as (
         user_id,
         event_date as activity_date,
         session_id,
-        cast(unix_timestamp(max(event_ts)) - unix_timestamp(min(event_ts)) as bigint) as piece_s
+        cast(unix_timestamp(max(event_ts)) - unix_timestamp(min(event_ts)) as bigint) as piece_s,
+        count(*) as piece_events
     from events
     group by user_id, event_date, session_id
 
@@ -88,7 +89,8 @@ daily_sessions as (
         user_id,
         activity_date,
         count(*) as sessions,
-        sum(piece_s) as session_seconds
+        sum(piece_s) as session_seconds,
+        count_if(piece_events <= {{ var('short_session_max_events') }}) as short_sessions
     from session_pieces
     group by user_id, activity_date
 
@@ -105,6 +107,7 @@ final as (
         daily_events.artist_hashes,
         coalesce(daily_sessions.sessions, 0) as sessions,
         coalesce(daily_sessions.session_seconds, 0) as session_seconds,
+        coalesce(daily_sessions.short_sessions, 0) as short_sessions,
         daily_events.thumbs_up,
         daily_events.thumbs_down,
         daily_events.add_to_playlist,

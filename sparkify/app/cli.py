@@ -94,7 +94,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from sparkify.ml.report import report_command
+    from sparkify.ml.reporting.report import report_command
 
     return report_command()
 
@@ -190,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     trn = sub.add_parser(
         "train",
         help="train churn models on the point-in-time training set",
-        description="Fit logistic regression, random forest and GBT on a purged time split; save a model version.",
+        description="Fit logistic regression, random forest, GBT and XGBoost on a purged time split; track the run in MLflow and register the model as sparkify_churn.",
     )
     trn.add_argument(
         "--promote", action="store_true", help="make the new model the champion whatever its held-out score"

@@ -7,7 +7,6 @@ These are the steps a scheduler (cron, spark-submit) runs. Each is one function 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from sparkify.app.build_checks import check_scope, record_checked, runs_every_test, with_scope
 from sparkify.expectations.gate import check_gate
@@ -15,7 +14,7 @@ from sparkify.expectations.validate import validate
 from sparkify.generator.ceiling import load_observable_ceiling
 from sparkify.generator.truth import ground_truth_if_any
 from sparkify.ingest.tables import files_replaced_since
-from sparkify.ml.score import (
+from sparkify.ml.inference.score import (
     SCORES_TABLE,
     STAGED_SCORES_TABLE,
     ScoreResult,
@@ -24,7 +23,8 @@ from sparkify.ml.score import (
     publish,
     stage,
 )
-from sparkify.ml.train import train
+from sparkify.ml.model_card import ModelCard
+from sparkify.ml.training.train import train
 from sparkify.runtime.dbt import run_dbt
 from sparkify.runtime.errors import CheckFailed
 from sparkify.runtime.progress import say, step
@@ -66,7 +66,7 @@ def build_warehouse(dbt_args: list[str] | tuple[str, ...] = (), full_checks: boo
     return code
 
 
-def train_job(promote_new: bool = False) -> dict[str, Any]:
+def train_job(promote_new: bool = False) -> ModelCard:
     """Train on the training set, with the generator's ceilings beside the models when the log has them:
     the observable ceiling (Bayes from the log alone) and the latent oracle (knows the hidden state)."""
     try:

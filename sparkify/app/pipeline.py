@@ -17,9 +17,10 @@ from sparkify.expectations.validate import SuiteOutcome, validate
 from sparkify.generator.cli import generate_command
 from sparkify.ingest.command import run_ingest
 from sparkify.ingest.files import discover, needs_spark
-from sparkify.ml.dataset import trainable_split
-from sparkify.ml.pipelines import GRIDS as TRAINED_FAMILIES
-from sparkify.ml.report import render_report
+from sparkify.ml.model_card import ModelCard
+from sparkify.ml.reporting.report import render_report
+from sparkify.ml.training.dataset import trainable_split
+from sparkify.ml.training.pipelines import GRIDS as TRAINED_FAMILIES
 from sparkify.runtime import storage
 from sparkify.runtime.errors import EXIT_CHECK_FAILED, CheckFailed
 from sparkify.runtime.progress import say, step
@@ -91,7 +92,7 @@ def stop_on_failure(outcomes: list[SuiteOutcome]) -> None:
         raise CheckFailed("validation failed, nothing published; " + "; ".join(failed))
 
 
-def _summary(seconds: float, model: dict, report: str) -> None:
+def _summary(seconds: float, model: ModelCard, report: str) -> None:
     spark = get_spark()
     lines = [f"sparkify run finished in {seconds:.0f} s; lakehouse: {lakehouse_dir()}"]
     for schema in (RAW_SCHEMA, ANALYTICS_SCHEMA):
@@ -103,18 +104,18 @@ def _summary(seconds: float, model: dict, report: str) -> None:
             lines.append(f"  {name:<45} {count:>12,} rows")
     # The model trained now is the champion only when it was promoted; otherwise the scores came
     # from the champion it failed to beat on the same rows, and the summary says so.
-    promoted = model["promotion"].startswith("promoted")
+    promoted = model.promoted
     trained = "champion" if promoted else "trained"
     lines.append(
-        f"{trained} {model['version']} ({model['family']}), held-out as-of {', '.join(model['split']['test'])}:"
+        f"{trained} {model.version} ({model.family}), held-out as-of {', '.join(model.split['test'])}:"
     )
-    for name, result in model["held_out"].items():
-        if name == model["family"] or name not in TRAINED_FAMILIES:
-            role = trained if name == model["family"] else REFERENCE_ROLES.get(name, "baseline")
+    for name, result in model.held_out.items():
+        if name == model.family or name not in TRAINED_FAMILIES:
+            role = trained if name == model.family else REFERENCE_ROLES.get(name, "baseline")
             lines.append(
                 f"  {name:<32} AUC-PR {result['auc_pr']:.3f}  AUC-ROC {result['auc_roc']:.3f}  ({role})"
             )
     if not promoted:
-        lines.append(f"{model['version']} {model['promotion']}: the scores are the champion's")
+        lines.append(f"{model.version} {model.promotion}: the scores are the champion's")
     lines.append(f"report: {storage.local_path(report) or report}")
     say("\n".join(lines))

@@ -14,7 +14,6 @@ from sparkify.runtime.errors import UsageError
 
 # What each kind of identifier-like value may look like. Anything else is refused with exit 2.
 PATTERNS: dict[str, re.Pattern[str]] = {
-    "model version": re.compile(r"v\d{8}T\d{6}Z(-[0-9a-f]{1,12})?"),
     "user id": re.compile(r"[A-Za-z0-9_.-]{1,64}"),
     "date": re.compile(r"\d{4}-\d{2}-\d{2}"),
     "batch id": re.compile(r"b\d{12}|\d{8}T\d{6}-[0-9a-f]{8}"),

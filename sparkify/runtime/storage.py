@@ -1,6 +1,6 @@
 """Files outside the tables, addressed as URIs through Hadoop's FileSystem API.
 
-The landing folder, the model registry, the report and the Data Docs are files, not tables.
+The landing folder, the report and the Data Docs are files, not tables.
 Addressing them as URIs
 (``file:///...`` today, ``hdfs://`` or ``s3a://`` on a cluster) through the FileSystem of the
 running Spark driver means that the same code writes them wherever the cluster keeps its data, with
@@ -110,7 +110,7 @@ def hadoop_write_bytes(spark: SparkSession, uri: str, data: bytes) -> None:
     """Write beside the target, sync, then rename it into place: a reader never sees half a file.
 
     Hadoop's ``rename`` does not replace a file, so the old one is deleted first: for that moment
-    a reader finds none, and retries (the registry's callers treat "no file" as "not yet").
+    a reader finds none, and retries (callers treat "no file" as "not yet").
     """
     path, fs = _filesystem(spark, uri)
     partial = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(uri + ".partial")

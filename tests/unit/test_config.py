@@ -7,8 +7,8 @@ import configparser
 import yaml
 
 from sparkify.expectations import thresholds
-from sparkify.ml.dataset import FeatureSet
-from sparkify.ml.pipelines import CALIBRATED_RULE, SIGNAL_LOGISTIC, features_used
+from sparkify.ml.training.dataset import FeatureSet
+from sparkify.ml.training.pipelines import CALIBRATED_RULE, SIGNAL_LOGISTIC, features_used
 from tests.conftest import PROJECT_ROOT
 
 

@@ -40,7 +40,6 @@ def test_a_literal_is_one_token_and_has_no_bare_quote(value: str) -> None:
 @pytest.mark.parametrize(
     ("kind", "good", "bad"),
     [
-        ("model version", "v20261202T081500Z", "v1'; drop table x; --"),
         ("user id", "1261737", "1' or '1'='1"),
         ("date", "2018-10-01", "2018-10-01' --"),
         ("batch id", "b000000000042", "b1;"),

@@ -68,6 +68,9 @@ history as (
             {{ window_sum(column, 3) }} as {{ column }}_3d,
         {% endfor %}
         {{ window_sum('events', 7) }} as events_7d,
+        {{ window_sum('short_sessions', 7) }} as short_sessions_7d,
+        {{ window_sum('short_sessions', 28) }} as short_sessions_28d,
+        {{ window_sum('short_sessions') }} as short_sessions_to_date,
         {% for column in ['events', 'roll_advert', 'help', 'errors', 'downgrade_page'] %}
             {{ window_sum(column) }} as {{ column }}_to_date,
         {% endfor %}
@@ -219,6 +222,10 @@ final as (
             {{ safe_ratio('events_' ~ recent, 'sessions_' ~ recent) }}
             - {{ own_past_rate('events_{w}', 'sessions') }} as events_per_session_{{ recent }}_minus_own_past,
         {% endfor %}
+        {{ safe_ratio('short_sessions_7d', 'sessions_7d') }} as short_session_share_7d,
+        {{ safe_ratio('short_sessions_28d', 'sessions_28d') }} as short_session_share_28d,
+        {{ safe_ratio('short_sessions_7d', 'sessions_7d') }}
+        - {{ own_past_rate('short_sessions_{w}', 'sessions') }} as short_session_share_7d_minus_own_past,
         {{ safe_ratio('songs_3d', 'sessions_3d') }} as songs_per_session_3d,
         {{ safe_ratio('songs_7d', 'sessions_7d') }}
         - {{ own_past_rate('songs_{w}', 'sessions') }} as songs_per_session_7d_minus_own_past,

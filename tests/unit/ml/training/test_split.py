@@ -1,4 +1,4 @@
-"""The purged time split (ml/dataset.py plan_split): no label a fit learns from covers a judged date."""
+"""The purged time split (ml/training/dataset.py plan_split): no label a fit learns from covers a judged date."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from sparkify.ml.dataset import plan_split
+from sparkify.ml.training.dataset import plan_split
 from sparkify.runtime.errors import CheckFailed
 
 START = date(2018, 10, 29)

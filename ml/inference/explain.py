@@ -13,7 +13,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from sparkify.ml.calibration import Calibration
-from sparkify.ml.predict import with_churn_probability
+from sparkify.ml.inference.predict import with_churn_probability
 
 TOP_FEATURES_TRIED = 8
 FACTORS_KEPT = 3

@@ -17,15 +17,14 @@ from delta.tables import DeltaTable
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from sparkify.ml import registry
-from sparkify.ml.calibration import Calibration
-from sparkify.ml.dataset import FEATURES_TABLE
-from sparkify.ml.explain import risk_factors
+from sparkify.ml import tracking
+from sparkify.ml.inference.explain import risk_factors
 from sparkify.runtime.errors import CheckFailed, UsageError
 from sparkify.runtime.progress import say, step
 from sparkify.runtime.settings import ANALYTICS_SCHEMA
 from sparkify.runtime.spark import delta_version, get_spark, retry_on_conflict
 
+FEATURES_TABLE = f"{ANALYTICS_SCHEMA}.fct_user_features"
 SCORES_TABLE = f"{ANALYTICS_SCHEMA}.churn_scores"
 STAGED_SCORES_TABLE = f"{ANALYTICS_SCHEMA}.churn_scores_staged"
 
@@ -47,7 +46,7 @@ def latest_as_of(spark: SparkSession) -> date:
 
 def scored_rows(
     spark: SparkSession,
-    champion: registry.RegisteredModel,
+    champion: tracking.ModelVersion,
     as_of: date,
     validation_run_id: str | None,
     skipped: bool,
@@ -58,11 +57,11 @@ def scored_rows(
         raise UsageError(f"{FEATURES_TABLE} has no rows at as-of date {as_of}")
     explained = risk_factors(
         champion.load(),
-        champion.metadata.get("positive_weight", 1.0),
-        Calibration.from_metadata(champion.metadata),
+        champion.card.positive_weight,
+        champion.card.calibration,
         rows,
-        champion.metadata["feature_importances"],
-        champion.metadata["features"]["numeric"],
+        champion.card.feature_importances,
+        list(champion.card.numeric_features),
     )
     by_risk = Window.orderBy(F.col("churn_probability").desc(), F.col("user_id"))
     return explained.select(
@@ -107,9 +106,9 @@ def _merge(spark: SparkSession, staged: DataFrame, same_run: Column) -> None:
     )
 
 
-def champion_or_fail() -> registry.RegisteredModel:
+def champion_or_fail() -> tracking.ModelVersion:
     """The model the job scores with; a clear usage error before any work when there is none."""
-    champion = registry.champion()
+    champion = tracking.champion()
     if champion is None:
         raise UsageError("no champion model: run `sparkify train` first")
     return champion
@@ -117,7 +116,7 @@ def champion_or_fail() -> registry.RegisteredModel:
 
 def stage(
     as_of: date,
-    champion: registry.RegisteredModel,
+    champion: tracking.ModelVersion,
     validation_run_id: str | None,
     skip_validation: bool,
 ) -> ScoreResult:

@@ -1,11 +1,12 @@
-"""ml/selection.py: a model displaces the rule only on validation evidence (no Spark)."""
+"""ml/training/selection.py: a model displaces the rule only on validation evidence (no Spark)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from sparkify.ml import metrics, selection
+from sparkify.ml.evaluation import metrics
+from sparkify.ml.training import selection
 
 RULE = "calibrated_rule"
 

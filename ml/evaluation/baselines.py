@@ -8,7 +8,7 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from sparkify.ml.dataset import RULE_FEATURE
+RULE_FEATURE = "songs_14d"  # the one-feature baseline: the fewest songs in the last 14 days is most at risk
 
 
 def base_rate_scores(rows: pd.DataFrame, train_base_rate: float) -> np.ndarray:

@@ -26,12 +26,18 @@ from pyspark.ml import Pipeline, PipelineModel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from sparkify.ml import baselines, calibration, metrics, registry, selection
+from sparkify.ml import calibration, tracking
 from sparkify.ml.calibration import IDENTITY, Calibration
-from sparkify.ml.dataset import (
+from sparkify.ml.evaluation import baselines, metrics
+from sparkify.ml.evaluation.baselines import RULE_FEATURE
+from sparkify.ml.evaluation.importance import feature_importances
+from sparkify.ml.inference.predict import with_churn_probability
+from sparkify.ml.model_card import ModelCard, Selection
+from sparkify.ml.reporting import plots
+from sparkify.ml.training import selection
+from sparkify.ml.training.dataset import (
     KEYS,
     LABEL,
-    RULE_FEATURE,
     TRAINING_TABLE,
     FeatureSet,
     TimeSplit,
@@ -41,9 +47,13 @@ from sparkify.ml.dataset import (
     trainable_split,
     with_label_and_weight,
 )
-from sparkify.ml.importance import feature_importances
-from sparkify.ml.pipelines import CALIBRATED_RULE, Candidate, build_pipeline, candidates, features_used
-from sparkify.ml.predict import with_churn_probability
+from sparkify.ml.training.pipelines import (
+    CALIBRATED_RULE,
+    Candidate,
+    build_pipeline,
+    candidates,
+    features_used,
+)
 from sparkify.runtime.errors import CheckFailed
 from sparkify.runtime.progress import say, step
 from sparkify.runtime.spark import delta_version, get_spark
@@ -153,8 +163,8 @@ def train(
     promote_new: bool = False,
     oracle: baselines.Oracle | None = None,
     ceiling: baselines.Oracle | None = None,
-) -> dict[str, Any]:
-    """Train, evaluate, save a version, maybe promote it; returns the version's metadata.
+) -> ModelCard:
+    """Train, evaluate, register a version, maybe promote it; returns the version's model card.
 
     ``oracle``: the generator's latent-state probability for generated logs, reported beside the
     models as the latent ceiling (an evaluation input; None for real logs). ``ceiling``: the Bayes
@@ -222,40 +232,46 @@ def train(
     used = features_used(winner, features)
     model = fitted[winner].pipeline
     importances = feature_importances(model, model.transform(with_label_and_weight(test_rows.limit(1), 1.0)))
-    metadata = {
-        "family": winner,
-        "params": tuned[winner].candidate.params,
-        "threshold": thresholds[winner],
-        "positive_weight": fitted[winner].positive_weight,
-        "calibration": calibrations[winner].to_dict(),
-        "validation_calibration": {family: c.to_dict() for family, c in calibrations.items()},
-        "features": {"numeric": list(used.numeric), "categorical": list(used.categorical)},
-        "label": LABEL,
-        "horizon_days": horizon_days,
-        "split": split.describe(),
-        "training_table": TRAINING_TABLE,
-        "training_table_delta_version": delta_version(spark, TRAINING_TABLE),
-        "as_of_range": [min(dates).isoformat(), max(dates).isoformat()],
-        "validation_auc_pr": {family: t.validation_auc_pr for family, t in tuned.items()},
-        "selection": chosen.to_dict(),
-        "held_out": {**held_out, **reference},
-        "curves": curves,
-        "feature_importances": importances,
-        "code_version": registry.code_version(),
-        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    version = registry.new_version()
-    registry.save_model(model, version, metadata)
-    metadata["version"] = version
-    metadata["promotion"] = _decide_promotion(
-        version, promote_new, held_out[winner]["auc_pr"], test_rows, labels
+    card = ModelCard(
+        family=winner,
+        params=tuned[winner].candidate.params,
+        threshold=thresholds[winner],
+        positive_weight=fitted[winner].positive_weight,
+        calibration=calibrations[winner],
+        validation_calibration=calibrations,
+        numeric_features=tuple(used.numeric),
+        categorical_features=tuple(used.categorical),
+        label=LABEL,
+        horizon_days=horizon_days,
+        split=split.describe(),
+        training_table=TRAINING_TABLE,
+        training_table_delta_version=delta_version(spark, TRAINING_TABLE),
+        as_of_range=(min(dates).isoformat(), max(dates).isoformat()),
+        validation_auc_pr={family: t.validation_auc_pr for family, t in tuned.items()},
+        selection=chosen,
+        held_out={**held_out, **reference},
+        curves=curves,
+        feature_importances=importances,
+        code_version=tracking.code_version(),
+        trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
+    with tracking.training_run(_run_tags(card)) as run_id:
+        tracking.log_evaluation(_run_params(card, tuned), _run_metrics(card), plots.model_figures(card))
+        registered = tracking.register(model, run_id, card)
+        # The card is in the run before the alias can point at it (scoring reads it), and again
+        # with the promotion decision once that is taken.
+        tracking.log_card(registered.card)
+        new_auc_pr = registered.card.published["auc_pr"]
+        card = registered.card.judged(
+            _decide_promotion(registered, promote_new, new_auc_pr, test_rows, labels)
+        )
+        tracking.log_card(card)
     table.unpersist()
-    _print_summary(metadata, winner)
-    return metadata
+    _print_summary(card)
+    return card
 
 
-def _select(tuned: dict[str, Tuned]) -> selection.Selection:
+def _select(tuned: dict[str, Tuned]) -> Selection:
     """The family to publish, from the validation scores of each family's best grid point.
 
     ``tune`` fits every family of ``pipelines.GRIDS``, the calibrated rule among them.
@@ -281,43 +297,98 @@ def _curves(labels: np.ndarray, scores: np.ndarray) -> dict[str, Any]:
 
 
 def _decide_promotion(
-    version: str, forced: bool, new_auc_pr: float, test_rows: DataFrame, labels: np.ndarray
+    new: tracking.ModelVersion, forced: bool, new_auc_pr: float, test_rows: DataFrame, labels: np.ndarray
 ) -> str:
-    """Promote when forced, when there is no champion, or when the new model is at least as good on these rows."""
-    current = registry.champion()
+    """Promote when forced, when there is no champion, or when the new model matches or beats it on these rows."""
+    current = tracking.champion()
     if forced:
         decision = "promoted (--promote)"
     elif current is None:
         decision = "promoted (no champion yet)"
     else:
-        try:
-            weight = current.metadata.get("positive_weight", 1.0)
-            calibrated = Calibration.from_metadata(current.metadata)
-            scored = _predict(current.load(), weight, test_rows, calibrated).sort_values(list(KEYS))
-            champion_auc = metrics.auc_pr(labels, scored["churn_probability"].to_numpy())
-        except Exception as error:  # a champion trained on other columns cannot score these rows
-            champion_auc = float("nan")
-            say(f"the champion {current.version} cannot score the current training set: {error}")
-        if not champion_auc >= new_auc_pr:  # also true when the champion could not be scored (nan)
+        champion_auc = _champion_auc_pr(current, test_rows, labels)
+        # A match is enough; a champion that could not score these rows (nan) is replaced too.
+        if not champion_auc > new_auc_pr:
             decision = f"promoted (held-out AUC-PR {new_auc_pr:.3f} vs champion {current.version} {champion_auc:.3f})"
         else:
             say(
-                f"kept champion {current.version}: its AUC-PR on the same rows is {champion_auc:.3f} >= {new_auc_pr:.3f}"
+                f"kept champion {current.version}: its AUC-PR on the same rows is {champion_auc:.3f} > {new_auc_pr:.3f}"
             )
-            return f"not promoted (champion {current.version} {champion_auc:.3f} >= {new_auc_pr:.3f})"
-    registry.promote(version, decision)
+            return f"not promoted (champion {current.version} {champion_auc:.3f} > {new_auc_pr:.3f})"
+    tracking.promote(new, decision)
     return decision
 
 
-def _print_summary(metadata: dict[str, Any], winner: str) -> None:
+def _champion_auc_pr(champion: tracking.ModelVersion, test_rows: DataFrame, labels: np.ndarray) -> float:
+    """The champion's AUC-PR on the new model's held-out rows; nan when it cannot score them."""
+    try:
+        card = champion.card
+        scored = _predict(champion.load(), card.positive_weight, test_rows, card.calibration)
+        return metrics.auc_pr(labels, scored.sort_values(list(KEYS))["churn_probability"].to_numpy())
+    except Exception as error:  # a champion trained on other columns cannot score these rows
+        say(f"the champion {champion.version} cannot score the current training set: {error}")
+        return float("nan")
+
+
+def _run_tags(card: ModelCard) -> dict[str, str]:
+    """What the run was trained from: the code and the exact Delta version of the training table."""
+    return {
+        "mlflow.source.git.commit": card.code_version,
+        "code_version": card.code_version,
+        "training_table": card.training_table,
+        "training_table_delta_version": str(card.training_table_delta_version),
+        "as_of_range": " .. ".join(card.as_of_range),
+        "published_family": card.family,
+        "selection": card.selection.reason,
+    }
+
+
+def _run_params(card: ModelCard, tuned: dict[str, Tuned]) -> dict[str, Any]:
+    """Each family's chosen grid point, and the settings of the published one."""
+    params: dict[str, Any] = {
+        "published_family": card.family,
+        "horizon_days": card.horizon_days,
+        "threshold": card.threshold,
+        "calibration": card.calibration.method,
+        "numeric_features": len(card.numeric_features),
+        "categorical_features": len(card.categorical_features),
+        **{f"split.{part}": ",".join(days) for part, days in card.split.items()},
+    }
+    for family, best in tuned.items():
+        params.update({f"{family}.{name}": value for name, value in best.candidate.params.items()})
+    return params
+
+
+def _run_metrics(card: ModelCard) -> dict[str, float]:
+    """Validation AUC-PR per family; every held-out measure of every scorer, baselines and ceilings too."""
+    found = {f"validation.{family}.auc_pr": auc for family, auc in card.validation_auc_pr.items()}
+    for scorer, result in card.held_out.items():
+        found.update(
+            {
+                f"held_out.{scorer}.auc_pr": result["auc_pr"],
+                f"held_out.{scorer}.auc_roc": result["auc_roc"],
+                f"held_out.{scorer}.top_decile_lift": result["top_decile"]["lift"],
+                f"held_out.{scorer}.top_decile_precision": result["top_decile"]["precision"],
+            }
+        )
+        for measure in ("brier", "ece"):
+            if measure in result:
+                found[f"held_out.{scorer}.{measure}"] = result[measure]
+    if card.selection.win_share is not None:
+        found["selection.win_share"] = card.selection.win_share
+    return found
+
+
+def _print_summary(card: ModelCard) -> None:
+    winner = card.family
     lines = [
-        f"model {metadata['version']} ({winner}) {metadata['promotion']}",
-        f"held-out as-of dates {', '.join(metadata['split']['test'])}: "
-        f"{metadata['held_out'][winner]['rows']:,} user-dates, {metadata['held_out'][winner]['positives']:,} churners",
-        f"calibration of {winner}: {Calibration.from_metadata(metadata).describe()}",
+        f"model {card.version} ({winner}) {card.promotion}",
+        f"held-out as-of dates {', '.join(card.split['test'])}: "
+        f"{card.published['rows']:,} user-dates, {card.published['positives']:,} churners",
+        f"calibration of {winner}: {card.calibration.describe()}",
         f"{'scorer':<32} {'AUC-PR':>7} {'AUC-ROC':>8} {'top-10% prec':>12} {'lift':>5} {'F1@thr':>7} {'Brier':>6} {'ECE':>6}",
     ]
-    for name, result in metadata["held_out"].items():
+    for name, result in card.held_out.items():
         f1 = result.get("at_threshold", {}).get("f1", float("nan"))
         brier = result.get("brier", float("nan"))
         ece = result.get("ece", float("nan"))

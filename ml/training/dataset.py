@@ -19,7 +19,6 @@ from sparkify.runtime.errors import CheckFailed, NotEnoughData
 from sparkify.runtime.settings import ANALYTICS_SCHEMA, project_var
 
 TRAINING_TABLE = f"{ANALYTICS_SCHEMA}.fct_training_set"
-FEATURES_TABLE = f"{ANALYTICS_SCHEMA}.fct_user_features"
 SPINE_TABLE = f"{ANALYTICS_SCHEMA}.int_as_of_dates"
 LABEL = "churned_within_horizon"
 KEYS = ("user_id", "as_of_date")
@@ -37,7 +36,6 @@ EXCLUDED_FEATURES = {
     "level_changes_to_date",
     "downgrades_to_date",
 }
-RULE_FEATURE = "songs_14d"  # the one-feature baseline: the fewest songs in the last 14 days is most at risk
 
 
 @dataclass(frozen=True)

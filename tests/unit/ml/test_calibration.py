@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sparkify.ml import calibration, metrics
-from sparkify.ml.calibration import Calibration
+from sparkify.ml import calibration
+from sparkify.ml.evaluation import metrics
 
 
 def _sigmoid(values: np.ndarray) -> np.ndarray:
@@ -72,9 +72,3 @@ def test_too_few_churners_for_every_fold_leaves_the_scores_raw():
     assert chosen.method == "none"
     assert chosen.validation_ece_platt is None
     assert "fewer than 20 churners" in chosen.describe()
-
-
-def test_a_model_saved_before_calibration_reads_as_uncalibrated_and_a_new_one_round_trips():
-    assert Calibration.from_metadata({"family": "random_forest"}) == calibration.IDENTITY
-    saved = Calibration("platt", 0.7, -0.2, 0.05, 0.01)
-    assert Calibration.from_metadata({"calibration": saved.to_dict()}) == saved

@@ -1,4 +1,4 @@
-"""ml/metrics.py against brute-force definitions, on small hand-made and random samples (no Spark)."""
+"""ml/evaluation/metrics.py against brute-force definitions, on small hand-made and random samples (no Spark)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from sparkify.ml import metrics
+from sparkify.ml.evaluation import metrics
 
 
 def _pairwise_auc_roc(labels: np.ndarray, scores: np.ndarray) -> float:

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from sparkify.ml.dataset import RULE_FEATURE, FeatureSet
-from sparkify.ml.pipelines import CALIBRATED_RULE, GRIDS, SIGNAL_FEATURES, SIGNAL_LOGISTIC, features_used
+from sparkify.ml.evaluation.baselines import RULE_FEATURE
+from sparkify.ml.training.dataset import FeatureSet
+from sparkify.ml.training.pipelines import (
+    CALIBRATED_RULE,
+    GRIDS,
+    SIGNAL_FEATURES,
+    SIGNAL_LOGISTIC,
+    features_used,
+)
 
 EVERY_FEATURE = FeatureSet(numeric=("songs_14d", "sessions_7d"), categorical=("level",))
 

@@ -12,6 +12,8 @@ matplotlib.use("Agg")  # no display: the report is written by jobs, not people a
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from sparkify.ml.model_card import ModelCard
+
 CHURN_COLOUR = "#c0392b"
 STAY_COLOUR = "#2e86c1"
 CEILINGS = ("observable_ceiling", "oracle")  # references drawn dashed, like the baselines
@@ -104,7 +106,7 @@ def lift(curve_sets: dict[str, Any], champion: str) -> str:
     return _data_uri(figure)
 
 
-def importances(pairs: list[list[Any]], top: int = 15) -> str:
+def importances(pairs: list[tuple[str, float]], top: int = 15) -> str:
     shown = list(reversed(pairs[:top]))
     figure, axis = plt.subplots(figsize=(5.2, 4.6))
     axis.barh([name for name, _ in shown], [value for _, value in shown], color=STAY_COLOUR)
@@ -120,3 +122,14 @@ def score_distribution(scores: pd.Series) -> str:
     axis.set_ylabel("active users")
     axis.set_title("Scores of the latest run")
     return _data_uri(figure)
+
+
+def model_figures(card: ModelCard) -> dict[str, str]:
+    """The champion's figures from its model card: drawn into the report, logged with its MLflow run."""
+    return {
+        "pr_curve": curves(card.curves, "pr", card.family),
+        "roc_curve": curves(card.curves, "roc", card.family),
+        "calibration": calibration(card.published["calibration"]),
+        "lift": lift(card.curves, card.family),
+        "importances": importances(card.feature_importances),
+    }

@@ -11,30 +11,14 @@ thousands of validation churners, a real gain passes this easily; a lucky one do
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import numpy as np
 
-from sparkify.ml import metrics
+from sparkify.ml.evaluation import metrics
+from sparkify.ml.model_card import Selection
 
 CONFIDENCE = 0.9
 RESAMPLES = 400
 SEED = 17
-
-
-@dataclass(frozen=True)
-class Selection:
-    """The published family and the evidence that chose it."""
-
-    published: str
-    best_on_validation: str
-    # Share of bootstrap resamples in which the best family beat the baseline; None when the
-    # best family is the baseline itself.
-    win_share: float | None
-    reason: str
-
-    def to_dict(self) -> dict[str, object]:
-        return asdict(self)
 
 
 def paired_win_share(

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import jinja2
 
-from sparkify.ml import plots, registry, report_data
-from sparkify.ml.calibration import Calibration
+from sparkify.ml import tracking
+from sparkify.ml.reporting import plots, report_data
 from sparkify.runtime import storage
 from sparkify.runtime.progress import say, step
 from sparkify.runtime.settings import lakehouse_dir
@@ -32,8 +32,8 @@ def render_report() -> str:
         }
         weekly = report_data.weekly_activity_before_end(spark)
         scores = report_data.latest_scores(spark)
-    champion = registry.champion()
-    model = dict(champion.metadata, version=champion.version) if champion else None
+    champion = tracking.champion()
+    model = champion.card if champion else None
     context = {
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "lakehouse": lakehouse_dir(),
@@ -47,12 +47,13 @@ def render_report() -> str:
         "scores_summary": None,
     }
     if model:
-        context["pr_plot"] = plots.curves(model["curves"], "pr", model["family"])
-        context["roc_plot"] = plots.curves(model["curves"], "roc", model["family"])
-        context["calibration_plot"] = plots.calibration(model["held_out"][model["family"]]["calibration"])
-        context["lift_plot"] = plots.lift(model["curves"], model["family"])
-        context["calibration"] = Calibration.from_metadata(model).describe()
-        context["importance_plot"] = plots.importances(model["feature_importances"])
+        figures = plots.model_figures(model)
+        context["pr_plot"] = figures["pr_curve"]
+        context["roc_plot"] = figures["roc_curve"]
+        context["calibration_plot"] = figures["calibration"]
+        context["lift_plot"] = figures["lift"]
+        context["calibration"] = model.calibration.describe()
+        context["importance_plot"] = figures["importances"]
     if len(scores):
         context["scores_summary"] = {"users": len(scores), "as_of_date": scores["as_of_date"].max()}
         context["score_plot"] = plots.score_distribution(scores["churn_probability"])

@@ -27,7 +27,8 @@ from pyspark.ml import Pipeline
 from pyspark.ml.classification import GBTClassifier, LogisticRegression, RandomForestClassifier
 from pyspark.ml.feature import Imputer, OneHotEncoder, StandardScaler, StringIndexer, VectorAssembler
 
-from sparkify.ml.dataset import RULE_FEATURE, FeatureSet
+from sparkify.ml.evaluation.baselines import RULE_FEATURE
+from sparkify.ml.training.dataset import FeatureSet
 
 SEED = 7
 CALIBRATED_RULE = "calibrated_rule"

@@ -1,0 +1,1 @@
+"""Evaluation: the metrics, the baselines and ceilings a model is judged against, feature importances."""

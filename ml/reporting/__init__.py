@@ -1,0 +1,1 @@
+"""Reporting: the churn report and the figures it shares with the MLflow run."""

@@ -1,0 +1,1 @@
+"""Training: the feature set and purged time split, the model families, which one is published, `sparkify train`."""
