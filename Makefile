@@ -33,9 +33,10 @@ demo: setup
 ## The test suite (real Spark, Delta, dbt and GX on small data, and the project's own cluster);
 ## full-scale tests (-m fullscale: hours on this machine kind) and the slow variants (-m slow) are excluded. Two test processes,
 ## one file at a time each (pytest-xdist), files handed out in name order except the cluster module,
-## which goes last (tests/conftest.py): its five JVMs slow whatever runs beside them.
+## which goes last (tests/conftest.py): its five JVMs slow whatever runs beside them. The 25 slowest
+## tests are listed at the end, so every CI log says where the suite's time went.
 test: setup
-	$(BIN)/pytest -m "not fullscale and not slow" -n 2 --dist loadfile --no-loadscope-reorder
+	$(BIN)/pytest -m "not fullscale and not slow" -n 2 --dist loadfile --no-loadscope-reorder --durations=25
 
 ## Fast unit tests of the pure Python modules (no Spark, no JVM): seconds.
 test-unit: setup

@@ -128,8 +128,16 @@ def _git(*args: str) -> str:
     ).stdout.strip()
 
 
+def git_commit() -> str:
+    """The full git commit of the checkout (what MLflow's UI shows and links); empty outside one."""
+    try:
+        return _git("rev-parse", "HEAD")
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
 def code_version() -> str:
-    """The git commit of the code that trained the model (with ``.dirty`` for local changes)."""
+    """The release and short commit of the code that trained the model (``.dirty`` for local changes)."""
     try:
         commit = _git("rev-parse", "--short", "HEAD")
         dirty = _git("status", "--porcelain", "--untracked-files=no")

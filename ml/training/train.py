@@ -332,8 +332,9 @@ def _champion_auc_pr(champion: tracking.ModelVersion, test_rows: DataFrame, labe
 
 def _run_tags(card: ModelCard) -> dict[str, str]:
     """What the run was trained from: the code and the exact Delta version of the training table."""
+    commit = tracking.git_commit()
     return {
-        "mlflow.source.git.commit": card.code_version,
+        **({"mlflow.source.git.commit": commit} if commit else {}),
         "code_version": card.code_version,
         "training_table": card.training_table,
         "training_table_delta_version": str(card.training_table_delta_version),
