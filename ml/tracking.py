@@ -25,8 +25,9 @@ import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
+from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +45,10 @@ CHAMPION_URI = f"models:/{MODEL_NAME}@{CHAMPION_ALIAS}"
 EXPERIMENT = "sparkify_churn"
 MODEL_ARTIFACT = "model"
 CARD_ARTIFACT = "model_card.json"
-# What a model needs to be loaded again: written into its MLmodel environment instead of letting
-# MLflow infer it, which reloads the model in a new Python process (and a new JVM) for seconds.
-PIP_REQUIREMENTS = ["pyspark==4.1.4", "xgboost-cpu==3.2.0", "scikit-learn==1.9.1"]
+# What a model needs to be loaded again, written into its MLmodel environment at the versions
+# installed here (pyproject.toml pins them) instead of letting MLflow infer it, which reloads the
+# model in a new Python process (and a new JVM) for seconds.
+MODEL_DISTRIBUTIONS = ("pyspark", "xgboost-cpu", "scikit-learn")
 
 
 def tracking_uri() -> str:
@@ -273,8 +275,12 @@ def register(model: PipelineModel, run_id: str, card: ModelCard) -> ModelVersion
     client()
     _forget_mlflows_hadoop_handle()
     logged = mlflow.spark.log_model(
-        model, MODEL_ARTIFACT, dfs_tmpdir=_dfs_tmpdir(), pip_requirements=PIP_REQUIREMENTS
+        model, MODEL_ARTIFACT, dfs_tmpdir=_dfs_tmpdir(), pip_requirements=_pip_requirements()
     )
     entry = mlflow.register_model(logged.model_uri, MODEL_NAME, tags={"family": card.family})
-    number = int(entry.version)
-    return ModelVersion(number, run_id, card.registered(f"{MODEL_NAME}/{number}", run_id))
+    registered = ModelVersion(int(entry.version), run_id, card)
+    return replace(registered, card=card.registered(registered.version, run_id))
+
+
+def _pip_requirements() -> list[str]:
+    return [f"{name}=={installed_version(name)}" for name in MODEL_DISTRIBUTIONS]
