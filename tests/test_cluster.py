@@ -173,6 +173,8 @@ def test_the_pipeline_through_the_cluster_equals_the_embedded_default(cluster, e
     assert on_cluster.returncode == 0, output[-4000:]
     for line in ("champion", "report:", "analytics.churn_scores", "published"):
         assert line in output, line
+    finished = [line for line in output.splitlines() if "Finished running" in line]
+    assert finished and not [line for line in finished if "unit test" in line], finished  # left to CI
     storage = test_home / "cluster-storage"
     assert (storage / "reports" / "churn_report.html").is_file()
     assert (storage / "mlflow" / "mlflow.db").is_file()  # the MLflow store under the storage root

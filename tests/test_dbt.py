@@ -33,6 +33,8 @@ def test_plain_dbt_build_from_the_project_root_uses_delta(real_rows: Path, test_
     build = run(str(VENV_BIN / "dbt"), "build")
     assert build.returncode == 0, build.stdout[-3000:]
     assert "Completed successfully" in build.stdout
+    finished = [line for line in build.stdout.splitlines() if "Finished running" in line]
+    assert finished and " unit tests" in finished[0], finished  # a plain dbt build runs dbt's unit tests
     query = run(
         str(VENV_BIN / "sparkify"),
         "sql",
@@ -54,3 +56,16 @@ def test_plain_dbt_build_from_the_project_root_uses_delta(real_rows: Path, test_
     documented = {node["metadata"]["name"] for node in catalog["nodes"].values()}
     assert {"fct_user_features", "fct_churn_labels", "fct_training_set", "dim_users"} <= documented
     assert not (PROJECT_ROOT / "metastore_db").exists() and not (PROJECT_ROOT / "spark-warehouse").exists()
+    # A null in two key columns of a mart: its one not-null test fails, with one row per column.
+    damage = run(
+        str(VENV_BIN / "sparkify"),
+        "sql",
+        "update analytics.dim_users set has_churned = null, last_activity_ts = null",
+    )
+    assert damage.returncode == 0, damage.stderr[-2000:]
+    checked = run(
+        str(VENV_BIN / "dbt"), "test", "--select", "dim_users", "--exclude-resource-type", "unit_test"
+    )
+    assert checked.returncode == 1, checked.stdout[-3000:]
+    failed = [line for line in checked.stdout.splitlines() if " FAIL " in line]
+    assert len(failed) == 1 and "not_null_columns_dim_users" in failed[0] and "FAIL 2" in failed[0], failed

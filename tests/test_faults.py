@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from pyspark.sql import functions as F
 
+from sparkify.app.build_checks import WITHOUT_UNIT_TESTS
 from sparkify.app.cli import main
 from sparkify.ingest.command import run_ingest
 from sparkify.ingest.files import file_uri
@@ -103,7 +104,7 @@ def test_damaged_files_are_refused_alone_and_good_files_land_whole(empty_layers,
     assert (grown.grown, grown.lines_read, grown.rows_kept) == (1, 10, 10)
     assert [Path(p).name for p, _ in grown.duplicates] == ["copy-of-day-two.json"]
     assert _books(spark)[file_uri(spaced)] == (310, 310, 0)
-    assert run_dbt(["build"]) == 0
+    assert run_dbt(["build", *WITHOUT_UNIT_TESTS]) == 0
 
     # A rewrite is reported, not ignored; --reingest replaces the file's rows, and the build refreshes.
     (landing / "day-two.json").write_bytes(_real(real_rows, 300, 150))

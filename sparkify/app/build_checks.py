@@ -34,6 +34,7 @@ NOTHING_NEW = "9999-12-31"  # no unchecked row: the event-level tests read no pa
 # dbt options that build less than the whole project: such a build did not run every test.
 SELECTION_OPTIONS = ("--select", "-s", "--models", "-m", "--exclude", "--selector", "--resource-type",
                      "--resource-types", "--exclude-resource-type", "--exclude-resource-types")  # fmt: skip
+WITHOUT_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,19 @@ def record_checked(spark: SparkSession, staging_table: str) -> None:
 def runs_every_test(dbt_args: Sequence[str]) -> bool:
     """Whether a ``dbt build`` with these options builds and tests the whole project."""
     return not any(arg.split("=", 1)[0] in SELECTION_OPTIONS for arg in dbt_args)
+
+
+def with_unit_tests_or_not(dbt_args: Sequence[str], unit_tests: bool) -> list[str]:
+    """The dbt options, leaving dbt's unit tests out unless asked or the options name resource types.
+
+    Unit tests check the models' SQL on fixed inputs: they can fail only when the code changes, so
+    they belong to development and CI (a plain ``dbt build``, ``make test``), not to every scheduled
+    build, where they cost about 11 s of a mini build whatever the data (dbt advises the same).
+    """
+    names_types = any(arg.split("=", 1)[0].endswith(("resource-type", "resource-types")) for arg in dbt_args)
+    if unit_tests or names_types:
+        return list(dbt_args)
+    return [*dbt_args, *WITHOUT_UNIT_TESTS]
 
 
 def with_scope(dbt_args: Sequence[str], scope: CheckScope) -> list[str]:

@@ -46,7 +46,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 def _cmd_build(args: argparse.Namespace) -> int:
     from sparkify.app.jobs import build_warehouse
 
-    return build_warehouse(args.dbt_args, full_checks=args.full_checks)
+    return build_warehouse(args.dbt_args, full_checks=args.full_checks, unit_tests=args.unit_tests)
 
 
 def _cmd_maintain(args: argparse.Namespace) -> int:
@@ -172,9 +172,15 @@ def build_parser() -> argparse.ArgumentParser:
         "build",
         help="dbt build with the project's profile (extra arguments go to dbt)",
         description="Run `dbt build` in-process; any further arguments (e.g. --select, --full-refresh) go to dbt.",
-        usage="sparkify build [-h] [--full-checks] [DBT_ARGS ...]",
+        usage="sparkify build [-h] [--full-checks] [--unit-tests] [DBT_ARGS ...]",
     )
     bld.add_argument("--full-checks", action="store_true", help=FULL_CHECKS_HELP)
+    bld.add_argument(
+        "--unit-tests",
+        action="store_true",
+        help="run dbt's unit tests too (left out by default: they check the SQL, not the data; "
+        "a plain `dbt build` and `make test` run them)",
+    )
     bld.set_defaults(handler=_cmd_build, needs_spark=True, dbt_args=[])
 
     val = sub.add_parser(

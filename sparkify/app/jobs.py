@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from sparkify.app.build_checks import check_scope, record_checked, runs_every_test, with_scope
+from sparkify.app.build_checks import (
+    check_scope,
+    record_checked,
+    runs_every_test,
+    with_scope,
+    with_unit_tests_or_not,
+)
 from sparkify.expectations.gate import check_gate
 from sparkify.expectations.validate import validate
 from sparkify.generator.ceiling import load_observable_ceiling
@@ -36,13 +42,16 @@ STAGING_TABLE = "analytics.stg_sparkify__events"
 MART_REFRESH_ATTEMPTS = 3
 
 
-def build_warehouse(dbt_args: list[str] | tuple[str, ...] = (), full_checks: bool = False) -> int:
+def build_warehouse(
+    dbt_args: list[str] | tuple[str, ...] = (), full_checks: bool = False, unit_tests: bool = False
+) -> int:
     """``dbt build``, in full when a file's rows were replaced (``--reingest``) since the last build.
 
     Incremental models only ever add what new batches bring; rows a reingest removed from the raw
     layer can only leave the warehouse through a full refresh, so the build takes one, and says so.
     The staging tests read only the event dates of rows no passing build has checked yet
-    (``build_checks``), every event with ``full_checks`` or on a full refresh.
+    (``build_checks``), every event with ``full_checks`` or on a full refresh. dbt's unit tests
+    run only with ``unit_tests`` or when the options choose resource types themselves.
     """
     spark = get_spark()
     args = list(dbt_args)
@@ -60,8 +69,9 @@ def build_warehouse(dbt_args: list[str] | tuple[str, ...] = (), full_checks: boo
             f"dated {scope.events_from} on (--full-checks reads all)"
         )
         args = with_scope(args, scope)
-    code = run_dbt(["build", *args])
-    if code == 0 and runs_every_test(args):
+    every_test = runs_every_test(args)
+    code = run_dbt(["build", *with_unit_tests_or_not(args, unit_tests)])
+    if code == 0 and every_test:
         record_checked(spark, STAGING_TABLE)
     return code
 

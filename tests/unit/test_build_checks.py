@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from sparkify.app.build_checks import CheckScope, runs_every_test, with_scope
+from sparkify.app.build_checks import CheckScope, runs_every_test, with_scope, with_unit_tests_or_not
 from sparkify.runtime.errors import UsageError
 
 
@@ -60,3 +60,19 @@ def test_a_scope_that_is_not_a_batch_and_a_date_never_reaches_dbt(scope: CheckSc
 )
 def test_only_a_build_of_the_whole_project_counts_as_checked(args: list[str], every_test: bool) -> None:
     assert runs_every_test(args) is every_test
+
+
+@pytest.mark.parametrize(
+    ("args", "unit_tests", "expected"),
+    [
+        ([], False, ["--exclude-resource-type", "unit_test"]),
+        (["--select", "dim_users"], False, ["--select", "dim_users", "--exclude-resource-type", "unit_test"]),
+        ([], True, []),
+        (["--resource-type", "unit_test"], False, ["--resource-type", "unit_test"]),
+        (["--exclude-resource-type=test"], False, ["--exclude-resource-type=test"]),
+    ],
+)
+def test_a_scheduled_build_leaves_unit_tests_to_development(
+    args: list[str], unit_tests: bool, expected: list[str]
+) -> None:
+    assert with_unit_tests_or_not(args, unit_tests) == expected
