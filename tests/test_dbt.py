@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sparkify.app.build_checks import WITHOUT_UNIT_TESTS
 from tests.conftest import PROJECT_ROOT
 
 VENV_BIN = Path(sys.executable).parent
@@ -63,9 +64,7 @@ def test_plain_dbt_build_from_the_project_root_uses_delta(real_rows: Path, test_
         "update analytics.dim_users set has_churned = null, last_activity_ts = null",
     )
     assert damage.returncode == 0, damage.stderr[-2000:]
-    checked = run(
-        str(VENV_BIN / "dbt"), "test", "--select", "dim_users", "--exclude-resource-type", "unit_test"
-    )
+    checked = run(str(VENV_BIN / "dbt"), "test", "--select", "dim_users", *WITHOUT_UNIT_TESTS)
     assert checked.returncode == 1, checked.stdout[-3000:]
     failed = [line for line in checked.stdout.splitlines() if " FAIL " in line]
     assert len(failed) == 1 and "not_null_columns_dim_users" in failed[0] and "FAIL 2" in failed[0], failed

@@ -31,9 +31,15 @@ from sparkify.runtime.sql_values import checked, string_literal
 
 CHECKED_PROPERTY = "sparkify.checked_through_batch"
 NOTHING_NEW = "9999-12-31"  # no unchecked row: the event-level tests read no partition
-# dbt options that build less than the whole project: such a build did not run every test.
-SELECTION_OPTIONS = ("--select", "-s", "--models", "-m", "--exclude", "--selector", "--resource-type",
-                     "--resource-types", "--exclude-resource-type", "--exclude-resource-types")  # fmt: skip
+# dbt options that choose resource types, and all that build less than the whole project (such a
+# build did not run every test).
+RESOURCE_TYPE_OPTIONS = (
+    "--resource-type",
+    "--resource-types",
+    "--exclude-resource-type",
+    "--exclude-resource-types",
+)
+SELECTION_OPTIONS = ("--select", "-s", "--models", "-m", "--exclude", "--selector", *RESOURCE_TYPE_OPTIONS)
 WITHOUT_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
 
 
@@ -79,9 +85,14 @@ def record_checked(spark: SparkSession, staging_table: str) -> None:
     )
 
 
+def _uses_any(dbt_args: Sequence[str], options: Sequence[str]) -> bool:
+    """Whether one of ``options`` is among the dbt options (``--option value`` or ``--option=value``)."""
+    return any(arg.split("=", 1)[0] in options for arg in dbt_args)
+
+
 def runs_every_test(dbt_args: Sequence[str]) -> bool:
     """Whether a ``dbt build`` with these options builds and tests the whole project."""
-    return not any(arg.split("=", 1)[0] in SELECTION_OPTIONS for arg in dbt_args)
+    return not _uses_any(dbt_args, SELECTION_OPTIONS)
 
 
 def with_unit_tests_or_not(dbt_args: Sequence[str], unit_tests: bool) -> list[str]:
@@ -91,8 +102,7 @@ def with_unit_tests_or_not(dbt_args: Sequence[str], unit_tests: bool) -> list[st
     they belong to development and CI (a plain ``dbt build``, ``make test``), not to every scheduled
     build, where they cost about 11 s of a mini build whatever the data (dbt advises the same).
     """
-    names_types = any(arg.split("=", 1)[0].endswith(("resource-type", "resource-types")) for arg in dbt_args)
-    if unit_tests or names_types:
+    if unit_tests or _uses_any(dbt_args, RESOURCE_TYPE_OPTIONS):
         return list(dbt_args)
     return [*dbt_args, *WITHOUT_UNIT_TESTS]
 
