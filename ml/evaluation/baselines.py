@@ -36,13 +36,14 @@ class Oracle(Protocol):
 def oracle_scores(rows: pd.DataFrame, oracle: Oracle | None, horizon_days: int) -> np.ndarray | None:
     """The oracle's probability for each row, or None without an oracle or when it lacks a user.
 
-    This is the ceiling no model can reach from the log alone: it knows the hazard the simulator used.
+    The latent oracle knows the hazard the simulator used; the observable ceiling knows only the log.
+    Rows are asked for user by user, each user's dates in order, so that an oracle needs one user's
+    state at a time (the observable ceiling keeps no more); the scores come back in row order.
     """
     if oracle is None or not all(oracle.knows(user) for user in set(rows["user_id"])):
         return None
-    return np.array(
-        [
-            oracle.oracle_probability(user, as_of, horizon_days)
-            for user, as_of in zip(rows["user_id"], rows["as_of_date"], strict=True)
-        ]
-    )
+    keys = rows[["user_id", "as_of_date"]].reset_index(drop=True)
+    scores = np.empty(len(keys))
+    for at, user, as_of in keys.sort_values(["user_id", "as_of_date"], kind="stable").itertuples():
+        scores[at] = oracle.oracle_probability(user, as_of, horizon_days)
+    return scores

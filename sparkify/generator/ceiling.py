@@ -250,13 +250,17 @@ class ObservableCeiling:
 
     Built from the ground truth beside the log: per user the first day they could act and their
     observed level, and the per-day emissions the generator recorded. A user's history and running
-    terms are built once, through the log's last day, and serve every as-of date asked for.
+    terms are built once, through the log's last day, and serve every as-of date asked for in a row.
+    Only the last user's are kept: the survival terms alone are days x ramps x hazards x (days + 1)
+    doubles, about 5 MB for a user registered 200 days before the log ends, so keeping every user's
+    took the full-scale training to 18.8 GB and the kernel killed it. Ask for a user's dates together
+    (``oracle_scores`` does), or each change of user rebuilds the terms.
     """
 
     def __init__(self, truth: GroundTruth, emissions: dict[str, list[tuple[int, int, tuple[float, ...]]]]):
         self._truth = truth
         self._emissions = emissions
-        self._cache: dict[str, tuple[UserHistory, RunningTerms]] = {}
+        self._current: tuple[str, UserHistory, RunningTerms] | None = None
         start_ms = _epoch_ms(truth.population_start)
         self._first_day = {
             user_id: max(0, (user.registration_ms - start_ms) // DAY_MS)
@@ -272,12 +276,16 @@ class ObservableCeiling:
         """The Bayes probability of cancelling within the horizon, given the log before ``as_of``."""
         as_of_day = (as_of - self._truth.population_start).days
         priors = Priors.of_population(self._truth.users[user_id].initial_level)
-        cached = self._cache.get(user_id)
-        if cached is None or cached[0].first_day + len(cached[0].sessions) < as_of_day:
+        current = self._current
+        if (
+            current is None
+            or current[0] != user_id
+            or current[1].first_day + len(current[1].sessions) < as_of_day
+        ):
             history = self._history(user_id, max(as_of_day, self._end_day))
-            cached = (history, RunningTerms.of(history, priors))
-            self._cache[user_id] = cached
-        history, terms = cached
+            current = (user_id, history, RunningTerms.of(history, priors))
+            self._current = current
+        _, history, terms = current
         return churn_probability(history, priors, as_of_day, horizon_days, terms)
 
     def _history(self, user_id: str, through_day: int) -> UserHistory:
