@@ -7,8 +7,11 @@ survey (hash and line count, outside Spark), the loader's parse with reject reas
 (to Spark's ``noop`` sink, which runs a query and writes nothing), that parse persisted to local
 disk as the loader does, the kept rows written from the persisted frame to a Delta table with the
 raw table's statistics columns, the same write straight from the parse (one pass, no persist), and
-finally the whole ``ingest()`` on a fresh raw layer. Each result is one JSON line; the table in
-BENCHMARKS.md ("Ingest at full scale: where the time goes") came from it.
+finally the whole ``ingest()`` on a fresh raw layer. Each result is one JSON line; the ingest table
+in BENCHMARKS.md ("The full run of 2026-12-05 ... target by target") came from it.
+
+The parse is written out here as the loader's ``_write_files`` builds it, less the masked raw line
+(computed only for rejected lines, so nothing on a clean generated log): keep the two alike.
 """
 
 from __future__ import annotations
