@@ -10,8 +10,8 @@ raw table's statistics columns, the same write straight from the parse (one pass
 finally the whole ``ingest()`` on a fresh raw layer. Each result is one JSON line; the ingest table
 in BENCHMARKS.md ("The full run of 2026-12-05 ... target by target") came from it.
 
-The parse is written out here as the loader's ``_write_files`` builds it, less the masked raw line
-(computed only for rejected lines, so nothing on a clean generated log): keep the two alike.
+The parse is the loader's own (``ingest.loader.parsed_batch``); only the reading of the lines is
+written out here, without the cut of a final ``\\r`` (the generated log has none).
 """
 
 from __future__ import annotations
@@ -48,9 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     from pyspark.sql import functions as F
 
     from sparkify.ingest.files import discover
-    from sparkify.ingest.loader import ingest
-    from sparkify.ingest.parse import parse_lines
-    from sparkify.ingest.schema import CORRUPT_COLUMN, PARSE_SCHEMA, STORED_EVENT_COLUMNS
+    from sparkify.ingest.loader import ingest, parsed_batch
+    from sparkify.ingest.schema import CORRUPT_COLUMN, PARSE_SCHEMA
     from sparkify.ingest.survey import survey_all
     from sparkify.ingest.tables import ensure_tables
     from sparkify.runtime.spark import get_spark, stop_spark
@@ -88,19 +87,13 @@ def main(argv: list[str] | None = None) -> int:
                     ),
                 )
             )
-            return parse_lines(lines).select(
-                *[F.col(f"parsed.{c}").alias(c) for c in STORED_EVENT_COLUMNS],
-                "_source_file",
-                "_source_line",
-                F.lit(datetime.now(UTC).replace(tzinfo=None)).alias("_ingested_at"),
-                F.lit("b000000000001").alias("_batch_id"),
-                "_reject_reason",
-                "_unknown_fields",
-            )
+            return parsed_batch(lines, "b000000000001", datetime.now(UTC).replace(tzinfo=None))
 
         def to_delta(frame) -> None:
             spark.sql(f"drop table if exists {SCRATCH_TABLE}")
-            kept = frame.where(F.col("_reject_reason").isNull()).drop("_reject_reason", "_unknown_fields")
+            kept = frame.where(F.col("_reject_reason").isNull()).drop(
+                "_reject_reason", "_raw_line", "_unknown_fields"
+            )
             kept.createOrReplaceTempView("profile_kept")
             spark.sql(
                 f"create table {SCRATCH_TABLE} using delta tblproperties "

@@ -116,11 +116,16 @@ def test_real_damage_stays_in_quarantine_with_its_reason(empty_layers, real_rows
         good.replace('"ts":1538352117000', '"ts":1538352117000.5'): "type_mismatch",
         good[:40]: "malformed_json",
         "\ufeff": "empty_line",
+        good + " " + good: "trailing_content",  # two events, whatever space lies between them
+        good + "\t" + good: "trailing_content",
+        good + "}{": "trailing_content",
     }
-    assert all(line != good for line in damaged)
-    (landing / "damaged.json").write_text("\n".join([good, *damaged]) + "\n", encoding="utf-8")
+    # Braces inside a value are the value's: the line is kept.
+    braced = good.replace('"song":"Rockpools"', '"song":"Rockpools {live} }"')
+    assert all(line != good for line in damaged) and braced != good
+    (landing / "damaged.json").write_text("\n".join([good, braced, *damaged]) + "\n", encoding="utf-8")
     result = run_ingest(landing)
-    assert result.rows_kept == 1 and result.rows_rejected == len(damaged)
+    assert result.rows_kept == 2 and result.rows_rejected == len(damaged)
     got = {
         r._raw_line: r._reject_reason
         for r in spark.table(REJECTED_TABLE).select("_raw_line", "_reject_reason").collect()

@@ -47,7 +47,20 @@ APPLICATION_RESOURCES = {
 def spark_defaults(layout: ClusterLayout) -> dict[str, str]:
     """Every setting of the cluster's spark-defaults.conf."""
     shared = {k: v for k, v in active_target("local").spark_conf.items() if k not in EMBEDDED_ONLY}
-    java_options = f"-Djava.io.tmpdir={layout.local_dir} -Dlog4j2.configurationFile=file:{layout.conf_dir}/log4j2.properties"
+    # The embedded driver's HotSpot flags (-XX:...) are about how code runs, not where: every
+    # driver and executor of the cluster gets them too.
+    hotspot_flags = [
+        flag
+        for flag in active_target("local").spark_conf["spark.driver.extraJavaOptions"].split()
+        if flag.startswith("-XX:")
+    ]
+    java_options = " ".join(
+        [
+            *hotspot_flags,
+            f"-Djava.io.tmpdir={layout.local_dir}",
+            f"-Dlog4j2.configurationFile=file:{layout.conf_dir}/log4j2.properties",
+        ]
+    )
     return {
         **shared,
         "spark.master": layout.master_url,

@@ -100,9 +100,13 @@ def trailing_content(line: Column) -> Column:
 
     Two events on one line (a lone ``\r`` was their separator) or a truncated write followed by
     the next line's start are quarantined whole, so that nothing of them is dropped silently.
-    An event is one flat object, so its line ends at its only ``}`` that a ``{`` follows.
+    An event is one flat object, so its line ends at its only ``}`` that a ``{`` follows. The
+    regular expression runs only on a line with a ``}`` before its last byte: a byte search is
+    nearly free, the expression on every line cost 5 s of the parse's 19 on 1.5 GiB (2026-12-05).
     """
-    return ~F.rtrim(line).endswith("}") | line.rlike(r"\}\s*\{")
+    before_last_byte = F.substr(line.cast("binary"), F.lit(1), F.octet_length(line) - 1)
+    inner_brace = F.contains(before_last_byte, F.lit(bytearray(b"}")))
+    return ~F.rtrim(line).endswith("}") | (inner_brace & line.rlike(r"\}\s*\{"))
 
 
 def reject_reason(bounds: tuple[str, str] | None = None) -> Column:

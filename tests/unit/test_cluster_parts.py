@@ -48,6 +48,10 @@ def test_cluster_settings_share_the_embedded_semantics_and_replace_only_where_th
     ].endswith("/cluster/warehouse")
     assert cluster["spark.hadoop.datanucleus.schema.autoCreateConstraints"] == "false"
     assert not any("derby" in value.lower() for value in cluster.values())
+    hotspot = [f for f in embedded["spark.driver.extraJavaOptions"].split() if f.startswith("-XX:")]
+    assert "-XX:-DontCompileHugeMethods" in hotspot
+    for key in ("spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions"):
+        assert set(hotspot) <= set(cluster[key].split()), key
     for key in EMBEDDED_ONLY:
         if key in cluster:
             assert cluster[key] != embedded.get(key), f"{key} kept its embedded value"
