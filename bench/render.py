@@ -11,9 +11,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-# Targets of the full-scale run (issue 7), checked against whatever scale was measured.
-TARGET_END_TO_END_S = 15 * 60
-TARGET_BARE_SCAN_RATIO = 2.5
+# Targets of the full-scale run (issue 15), checked against whatever scale was measured.
+TARGET_END_TO_END_S = 10 * 60
+TARGET_INGEST_BUILD_S = 6 * 60
+TARGET_INGEST_RATIO = 1.5
 TARGET_INCREMENT_FRACTION = 0.10
 TARGET_DRIVER_RSS_MB = 8 * 1024
 PIPELINE = ("ingest", "build", "validate", "train", "score", "report")
@@ -80,13 +81,19 @@ def render_section(summary: dict[str, Any]) -> str:
     scan = results["bare_scan"]["median"]
     in_jvm = statistics.median(summary["extra"]["bare_scan_in_jvm_s"])
     peak = max(results[stage]["rss"] for stage in stages_run)
+    if "ingest" in results and "build" in results:
+        ingest_build = results["ingest"]["median"] + results["build"]["median"]
+        lines.append(
+            f"- Ingest + build: **{ingest_build:.0f} s** ({ingest_build / 60:.1f} min); "
+            f"target <= {TARGET_INGEST_BUILD_S / 60:.0f} min."
+        )
     lines += [
         f"- End to end ({' + '.join(stages_run)}, sum of medians): **{end_to_end:.0f} s** "
-        f"({end_to_end / 60:.1f} min); target at full scale < {TARGET_END_TO_END_S / 60:.0f} min.",
+        f"({end_to_end / 60:.1f} min); target at full scale <= {TARGET_END_TO_END_S / 60:.0f} min.",
         f"- Bare Spark scan (parse every line once, count), as its own process: {scan:.1f} s, of which "
         f"{in_jvm:.1f} s is the scan itself; plain copy `cat > /dev/null`: {results['cat']['median']:.1f} s.",
-        f"- Ingest / bare scan: **{results['ingest']['median'] / scan:.2f}x**; whole pipeline / bare scan: "
-        f"**{end_to_end / scan:.2f}x** (target <= {TARGET_BARE_SCAN_RATIO}x).",
+        f"- Ingest / bare scan: **{results['ingest']['median'] / scan:.2f}x** (target <= {TARGET_INGEST_RATIO}x); "
+        f"whole pipeline / bare scan: {end_to_end / scan:.2f}x.",
         f"- Peak RSS of any stage (its process and the JVM it starts): **{peak:,.0f} MB** "
         f"(target <= {TARGET_DRIVER_RSS_MB:,} MB).",
     ]
@@ -94,9 +101,17 @@ def render_section(summary: dict[str, Any]) -> str:
         timed = [stage for stage in INCREMENT if stage in increment and stage in results]
         one_day = sum(increment[stage]["median"] for stage in timed)
         full = sum(results[stage]["median"] for stage in timed)
-        detail = ", ".join(f"{stage} {increment[stage]['median']:.1f} s" for stage in timed)
+        detail = ", ".join(
+            f"{stage} {increment[stage]['median']:.1f} s"
+            + (f" (**{increment[stage]['failed']} failed**)" if increment[stage]["failed"] else "")
+            for stage in timed
+        )
+        failed_runs = sum(increment[stage]["failed"] for stage in timed)
+        failure_note = (
+            f" (**{failed_runs} failed**: the sum holds their time to the failure)" if failed_runs else ""
+        )
         lines.append(
-            f"- One more day ({' + '.join(timed)}, median of {increment[timed[0]]['n']} day(s)): "
+            f"- One more day ({' + '.join(timed)}, median of {increment[timed[0]]['n']} day(s)){failure_note}: "
             f"**{one_day:.0f} s = {one_day / full:.1%}** of the same stages on the full log ({full:.0f} s); "
             f"target <= {TARGET_INCREMENT_FRACTION:.0%}. Per stage: {detail}."
         )
