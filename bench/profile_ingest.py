@@ -7,8 +7,9 @@ survey (hash and line count, outside Spark), the loader's parse with reject reas
 (to Spark's ``noop`` sink, which runs a query and writes nothing), that parse persisted to local
 disk as the loader does, the kept rows written from the persisted frame to a Delta table with the
 raw table's statistics columns, the same write straight from the parse (one pass, no persist), and
-finally the whole ``ingest()`` on a fresh raw layer. Each result is one JSON line; the ingest table
-in BENCHMARKS.md ("The full run of 2026-12-05 ... target by target") came from it.
+finally the whole ``ingest()`` on a fresh raw layer. Each result is one JSON line; the ingest tables
+in BENCHMARKS.md ("The full run of 2026-12-05 ... target by target", "Ingest: the parse ran
+interpreted") came from it.
 
 The parse is the loader's own (``ingest.loader.parsed_batch``); only the reading of the lines is
 written out here, without the cut of a final ``\\r`` (the generated log has none).

@@ -34,6 +34,11 @@ def _stats(runs: list[dict[str, Any]]) -> dict[str, float]:
     }
 
 
+def _failed(stats: dict[str, float]) -> str:
+    """`` (**N failed**)`` after a stage whose runs did not all exit 0, else nothing."""
+    return f" (**{stats['failed']} failed**)" if stats["failed"] else ""
+
+
 def _machine() -> str:
     memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     java = subprocess.run(
@@ -70,9 +75,8 @@ def render_section(summary: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for stage, s in results.items():
-        flag = f" (**{s['failed']} failed**)" if s["failed"] else ""
         lines.append(
-            f"| {stage}{flag} | {s['n']} | {s['median']:.1f} s | {s['min']:.1f} s | {s['max']:.1f} s | "
+            f"| {stage}{_failed(s)} | {s['n']} | {s['median']:.1f} s | {s['min']:.1f} s | {s['max']:.1f} s | "
             f"{s['cpu']:.1f} s | {s['rss']:,.0f} MB |"
         )
     lines.append("")
@@ -102,9 +106,7 @@ def render_section(summary: dict[str, Any]) -> str:
         one_day = sum(increment[stage]["median"] for stage in timed)
         full = sum(results[stage]["median"] for stage in timed)
         detail = ", ".join(
-            f"{stage} {increment[stage]['median']:.1f} s"
-            + (f" (**{increment[stage]['failed']} failed**)" if increment[stage]["failed"] else "")
-            for stage in timed
+            f"{stage} {increment[stage]['median']:.1f} s{_failed(increment[stage])}" for stage in timed
         )
         failed_runs = sum(increment[stage]["failed"] for stage in timed)
         failure_note = (

@@ -46,14 +46,11 @@ APPLICATION_RESOURCES = {
 
 def spark_defaults(layout: ClusterLayout) -> dict[str, str]:
     """Every setting of the cluster's spark-defaults.conf."""
-    shared = {k: v for k, v in active_target("local").spark_conf.items() if k not in EMBEDDED_ONLY}
+    embedded = active_target("local").spark_conf
+    shared = {k: v for k, v in embedded.items() if k not in EMBEDDED_ONLY}
     # The embedded driver's HotSpot flags (-XX:...) are about how code runs, not where: every
     # driver and executor of the cluster gets them too.
-    hotspot_flags = [
-        flag
-        for flag in active_target("local").spark_conf["spark.driver.extraJavaOptions"].split()
-        if flag.startswith("-XX:")
-    ]
+    hotspot_flags = [f for f in embedded["spark.driver.extraJavaOptions"].split() if f.startswith("-XX:")]
     java_options = " ".join(
         [
             *hotspot_flags,
