@@ -218,6 +218,47 @@ def test_the_xgboost_family_saves_loads_and_names_the_column_it_splits_on(spark,
     assert {name for name, _ in importances} == {"signal", "noise", "level"}
 
 
+def test_a_grid_point_fitted_on_the_shared_preparation_is_the_model_its_whole_pipeline_fits(spark):
+    from sparkify.ml.training.dataset import KEYS, LABEL, FeatureSet, with_label_and_weight
+    from sparkify.ml.training.pipelines import CALIBRATED_RULE, build_pipeline, candidates
+    from sparkify.ml.training.train import FitSet
+
+    # Churn follows `songs_14d` (the rule's feature) and `friction`; a tenth of `friction` is missing.
+    rows = spark.range(2000).select(
+        F.col("id").cast("string").alias("user_id"),
+        F.date_add(F.lit("2018-10-01").cast("date"), (F.col("id") % 5).cast("int")).alias("as_of_date"),
+        (F.rand(3) * 100).alias("songs_14d"),
+        F.when(F.rand(4) < 0.1, F.lit(None)).otherwise(F.rand(5)).alias("friction"),
+        F.when(F.rand(6) < 0.5, "paid").otherwise("free").alias("level"),
+    )
+    rows = rows.select(
+        "*", (F.coalesce("friction", F.lit(0.5)) * 2 - F.col("songs_14d") / 50 > 0.6).alias(LABEL)
+    )
+    features = FeatureSet(numeric=("songs_14d", "friction"), categorical=("level",))
+    families = ("logistic_regression", "random_forest", CALIBRATED_RULE)
+    chosen = [
+        c for c in candidates(families) if c.family != "logistic_regression" or c.params["regParam"] == 0.03
+    ]
+
+    def probabilities(model) -> list[float]:
+        scored = model.transform(with_label_and_weight(rows, 1.0)).orderBy(*KEYS)
+        return [row.p for row in scored.select(vector_to_array("probability")[1].alias("p")).collect()]
+
+    with FitSet(rows) as fit_set:
+        laid_out = rows.repartition(2, *KEYS).sortWithinPartitions(*KEYS)
+        for candidate in chosen:
+            shared = fit_set.fit(candidate, features)
+            whole = build_pipeline(candidate, features).fit(
+                with_label_and_weight(laid_out, shared.positive_weight)
+            )
+            assert [type(stage) for stage in shared.pipeline.stages] == [
+                type(stage) for stage in whole.stages
+            ]
+            assert probabilities(shared.pipeline) == pytest.approx(probabilities(whole), abs=1e-9), (
+                candidate.name
+            )
+
+
 def test_scoring_twice_replaces_instead_of_adding(warehouse, spark):
     assert main(["score"]) == 0
     first = spark.table("analytics.churn_scores").count()

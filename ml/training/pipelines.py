@@ -127,9 +127,12 @@ def _xgboost(candidate: Candidate) -> Any:
     )
 
 
-def build_pipeline(candidate: Candidate, features: FeatureSet) -> Pipeline:
-    """Impute, encode (when there are categories), assemble (and scale for the linear model), classify."""
-    features = features_used(candidate.family, features)
+def preparation(features: FeatureSet) -> Pipeline:
+    """Impute, encode (when there are categories) and assemble ``features`` into one vector column.
+
+    Fitted once per fit set and feature set, and shared by every grid point that reads those
+    features (``train.FitSet``): the medians and category indices depend on the rows only.
+    """
     imputed = [f"{name}__imputed" for name in features.numeric]
     indexed = [f"{name}__index" for name in features.categorical]
     encoded = [f"{name}__onehot" for name in features.categorical]
@@ -140,7 +143,19 @@ def build_pipeline(candidate: Candidate, features: FeatureSet) -> Pipeline:
             OneHotEncoder(inputCols=indexed, outputCols=encoded, handleInvalid="keep"),
         ]
     stages.append(VectorAssembler(inputCols=imputed + encoded, outputCol="features", handleInvalid="keep"))
+    return Pipeline(stages=stages)
+
+
+def head(candidate: Candidate) -> Pipeline:
+    """What a grid point fits on the assembled vector: scaling for the linear families, then its classifier."""
+    stages: list[Any] = []
     if candidate.family in SCALED_FAMILIES:
         stages.append(StandardScaler(inputCol="features", outputCol="scaled", withMean=False, withStd=True))
     stages.append(_classifier(candidate))
     return Pipeline(stages=stages)
+
+
+def build_pipeline(candidate: Candidate, features: FeatureSet) -> Pipeline:
+    """The whole pipeline of one grid point: the preparation of the columns it reads, then its head."""
+    used = features_used(candidate.family, features)
+    return Pipeline(stages=[*preparation(used).getStages(), *head(candidate).getStages()])
