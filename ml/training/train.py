@@ -108,29 +108,8 @@ class FitSet:
         # again on each pass doubled the mini-scale training time.
         partitions = max(2, -(-rows.count() // FIT_ROWS_PER_PARTITION))
         self._ordered = rows.repartition(partitions, *KEYS).sortWithinPartitions(*KEYS).cache()
-        self._cached: list[DataFrame] = [self._ordered]
         self._prepared: dict[FeatureSet, tuple[PipelineModel, DataFrame]] = {}
-        self._weighted, self.positive_weight = self._sampled_and_weighted(self._ordered)
-
-    def _sampled_and_weighted(self, rows: DataFrame) -> tuple[DataFrame, float]:
-        """Both classes weighing the same, and the weight that undoes that for probabilities.
-
-        Sampling the stayers at a rate f multiplies the odds the model sees by 1/f, and weighting
-        the churners by w multiplies them by w; the correction divides by both, which is the
-        stayers-to-churners ratio of all fit rows, whatever the sample kept.
-        """
-        total = rows.count()
-        positives = rows.where(F.col(LABEL)).count()
-        if positives == 0 or positives == total:
-            raise CheckFailed(f"the fit rows have {positives} churners of {total}: both classes are needed")
-        correction = (total - positives) / positives
-        if total > MAX_FIT_ROWS:
-            kept = max(MAX_FIT_ROWS - positives, 1) / (total - positives)
-            rows = rows.sampleBy(F.col(LABEL).cast("int"), {0: min(kept, 1.0), 1: 1.0}, seed=SAMPLE_SEED)
-            weight = (rows.count() - positives) / positives  # every churner was kept
-        else:
-            weight = correction
-        return with_label_and_weight(rows, weight), correction
+        self._weighted, self.positive_weight = _sampled_and_weighted(self._ordered)
 
     def fit(self, candidate: Candidate, features: FeatureSet) -> Fitted:
         """The whole pipeline of ``candidate``: the shared preparation, then its head fitted on its vectors."""
@@ -143,7 +122,6 @@ class FitSet:
         if used not in self._prepared:
             model = preparation(used).fit(self._weighted)
             vectors = model.transform(self._weighted).select("features", "label", "class_weight").cache()
-            self._cached.append(vectors)
             self._prepared[used] = (model, vectors)
         return self._prepared[used]
 
@@ -151,8 +129,30 @@ class FitSet:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for frame in self._cached:
-            frame.unpersist()
+        for _, vectors in self._prepared.values():
+            vectors.unpersist()
+        self._ordered.unpersist()
+
+
+def _sampled_and_weighted(rows: DataFrame) -> tuple[DataFrame, float]:
+    """Both classes weighing the same, and the weight that undoes that for probabilities.
+
+    Sampling the stayers at a rate f multiplies the odds the model sees by 1/f, and weighting the
+    churners by w multiplies them by w; the correction divides by both, which is the stayers-to-
+    churners ratio of all fit rows, whatever the sample kept.
+    """
+    total = rows.count()
+    positives = rows.where(F.col(LABEL)).count()
+    if positives == 0 or positives == total:
+        raise CheckFailed(f"the fit rows have {positives} churners of {total}: both classes are needed")
+    correction = (total - positives) / positives
+    if total > MAX_FIT_ROWS:
+        kept = max(MAX_FIT_ROWS - positives, 1) / (total - positives)
+        rows = rows.sampleBy(F.col(LABEL).cast("int"), {0: min(kept, 1.0), 1: 1.0}, seed=SAMPLE_SEED)
+        weight = (rows.count() - positives) / positives  # every churner was kept
+    else:
+        weight = correction
+    return with_label_and_weight(rows, weight), correction
 
 
 def _predict(
