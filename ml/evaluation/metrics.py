@@ -54,18 +54,36 @@ def auc_roc(labels: np.ndarray, scores: np.ndarray) -> float:
     return float(np.trapezoid(tpr, fpr))
 
 
+# Curves are drawn about 500 pixels wide: a point closer than this to the last one kept is not seen.
+CURVE_RESOLUTION = 1e-3
+
+
+def thinned(x: np.ndarray, y: np.ndarray, resolution: float = CURVE_RESOLUTION) -> Curve:
+    """The first point of each run of points in one ``resolution`` cell, and the last point.
+
+    A curve has a point per distinct score: 125,000 on the full-scale held-out dates, for each of
+    ten scorers and two kinds. Kept whole they made the model card millions of numbers, and turning
+    it into JSON, twice per training run, took about half a minute. Thinned, no point of the curve
+    is more than one cell from a kept one, which a plot cannot show.
+    """
+    cells = np.floor(np.c_[x, y] / resolution)
+    keep = np.r_[True, np.any(np.diff(cells, axis=0) != 0, axis=1)]
+    keep[-1] = True
+    return Curve(x[keep].round(4).tolist(), y[keep].round(4).tolist())
+
+
 def pr_curve(labels: np.ndarray, scores: np.ndarray) -> Curve:
     true_pos, false_pos, _ = _operating_points(labels, scores)
     recall = true_pos / max(labels.sum(), 1)
     precision = true_pos / (true_pos + false_pos)
-    return Curve(recall.round(4).tolist(), precision.round(4).tolist())
+    return thinned(recall, precision)
 
 
 def roc_curve(labels: np.ndarray, scores: np.ndarray) -> Curve:
     true_pos, false_pos, _ = _operating_points(labels, scores)
     fpr = np.r_[0.0, false_pos / max(labels.size - labels.sum(), 1)]
     tpr = np.r_[0.0, true_pos / max(labels.sum(), 1)]
-    return Curve(fpr.round(4).tolist(), tpr.round(4).tolist())
+    return thinned(fpr, tpr)
 
 
 def best_f1_threshold(labels: np.ndarray, scores: np.ndarray) -> float:

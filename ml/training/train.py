@@ -209,34 +209,38 @@ def train(
     dates = [*split.final_fit, *split.validation, *split.test]
     features = feature_set(table)
     say(f"split: {split.describe()}")
-    tuned = tune(features, table, split)
-    calibrations = {
-        family: calibration.choose(best.validation_labels, best.validation_scores)
-        for family, best in tuned.items()
-    }
-    # The map is increasing, so the F1-best threshold moves with the scores.
-    thresholds = {
-        family: float(calibrations[family].apply(np.array([best.threshold]))[0])
-        for family, best in tuned.items()
-    }
-
     test_rows = rows_at(table, split.test)
     test_frame = test_rows.select(*KEYS, F.col(LABEL).cast("double").alias("label"), RULE_FEATURE).toPandas()
     test_frame = test_frame.sort_values(list(KEYS)).reset_index(drop=True)
     labels = test_frame["label"].to_numpy()
-    held_out: dict[str, dict[str, Any]] = {}
-    fitted: dict[str, Fitted] = {}
-    curves: dict[str, dict[str, Any]] = {}
-    with FitSet(rows_at(table, split.final_fit)) as fit_set:
-        for family, best in tuned.items():
-            with step(f"refit {best.candidate.name} on {len(split.final_fit)} dates and test"):
-                model = fit_set.fit(best.candidate, features)
-                scored = _predict(model.pipeline, model.positive_weight, test_rows, calibrations[family])
-                scored = scored.sort_values(list(KEYS)).reset_index(drop=True)
-            scores = scored["churn_probability"].to_numpy()
-            fitted[family] = model
-            held_out[family] = metrics.evaluate(labels, scores, thresholds[family], probabilities=True)
-            curves[family] = _curves(labels, scores)
+    oracles = {"observable_ceiling": ceiling, "oracle": oracle}
+    # The oracles score the held-out rows in a second process while the models fit.
+    with baselines.oracle_scores_apart(test_frame[list(KEYS)], oracles, horizon_days) as oracle_scores:
+        tuned = tune(features, table, split)
+        calibrations = {
+            family: calibration.choose(best.validation_labels, best.validation_scores)
+            for family, best in tuned.items()
+        }
+        # The map is increasing, so the F1-best threshold moves with the scores.
+        thresholds = {
+            family: float(calibrations[family].apply(np.array([best.threshold]))[0])
+            for family, best in tuned.items()
+        }
+
+        held_out: dict[str, dict[str, Any]] = {}
+        fitted: dict[str, Fitted] = {}
+        curves: dict[str, dict[str, Any]] = {}
+        with FitSet(rows_at(table, split.final_fit)) as fit_set:
+            for family, best in tuned.items():
+                with step(f"refit {best.candidate.name} on {len(split.final_fit)} dates and test"):
+                    model = fit_set.fit(best.candidate, features)
+                    scored = _predict(model.pipeline, model.positive_weight, test_rows, calibrations[family])
+                    scored = scored.sort_values(list(KEYS)).reset_index(drop=True)
+                scores = scored["churn_probability"].to_numpy()
+                fitted[family] = model
+                held_out[family] = metrics.evaluate(labels, scores, thresholds[family], probabilities=True)
+                curves[family] = _curves(labels, scores)
+        scores_of_oracles = oracle_scores()
 
     fit_rate = rows_at(table, split.final_fit).select(F.avg(F.col(LABEL).cast("double"))).first()[0]
     validation = (
@@ -252,8 +256,7 @@ def train(
     }
     curves["base_rate"] = _curves(labels, base)
     curves[f"rule_fewest_{RULE_FEATURE}"] = _curves(labels, rule)
-    for name, reference_oracle in (("observable_ceiling", ceiling), ("oracle", oracle)):
-        reference_scores = baselines.oracle_scores(test_frame, reference_oracle, horizon_days)
+    for name, reference_scores in scores_of_oracles.items():
         if reference_scores is not None:
             reference[name] = metrics.evaluate(labels, reference_scores, 0.5, probabilities=True)
             curves[name] = _curves(labels, reference_scores)

@@ -117,3 +117,28 @@ def test_ece_is_near_zero_for_calibrated_scores_and_finds_a_shift(seed: int):
     assert metrics.expected_calibration_error(labels, probabilities) < 0.005
     shifted = np.clip(probabilities + 0.05, 0, 1)
     assert metrics.expected_calibration_error(labels, shifted) == pytest.approx(0.05, abs=0.005)
+
+
+def test_a_thinned_curve_keeps_its_ends_and_every_point_within_a_cell_of_a_kept_one():
+    rng = np.random.default_rng(5)
+    labels = (rng.random(10_000) < 0.05).astype(float)
+    scores = rng.random(10_000) + labels * rng.random(10_000)  # churners score higher, with overlap
+    thresholds = np.sort(np.unique(scores))[::-1]
+    positives, negatives = labels.sum(), labels.size - labels.sum()
+    flagged = [scores >= t for t in thresholds]
+    tpr = np.r_[0.0, [labels[f].sum() / positives for f in flagged]]
+    fpr = np.r_[0.0, [(1 - labels[f]).sum() / negatives for f in flagged]]
+    curve = metrics.roc_curve(labels, scores)
+    kept = np.c_[curve.x, curve.y]
+    assert len(kept) < len(fpr) / 3
+    assert tuple(kept[0]) == (0.0, 0.0) and tuple(kept[-1]) == (1.0, 1.0)
+    every = np.c_[fpr, tpr]
+    nearest = np.min(np.max(np.abs(every[:, None, :] - kept[None, :, :]), axis=2), axis=1)
+    assert nearest.max() <= metrics.CURVE_RESOLUTION + 1e-4  # one cell, plus the 4-decimal rounding
+
+
+def test_thinning_leaves_a_curve_of_few_points_whole():
+    labels = np.array([1, 0, 1, 0, 0], dtype=float)
+    curve = metrics.pr_curve(labels, np.array([0.9, 0.8, 0.7, 0.2, 0.1]))
+    assert curve.x == [0.5, 0.5, 1.0, 1.0, 1.0]
+    assert curve.y == [1.0, 0.5, 0.6667, 0.5, 0.4]
