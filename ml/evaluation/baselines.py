@@ -64,22 +64,15 @@ def oracle_scores_apart(
     py4j calls. The process is spawned, since a fork would copy the Spark gateway's threads and
     locks, and it is terminated on leaving, so a failed training run does not wait for it.
     """
-    present = {name: oracle for name, oracle in oracles.items() if oracle is not None}
-    absent: dict[str, np.ndarray | None] = {name: None for name in oracles if name not in present}
-    if not present:
-        yield lambda: dict(absent)
+    if all(oracle is None for oracle in oracles.values()):
+        yield lambda: dict.fromkeys(oracles)
         return
     with get_context("spawn").Pool(1) as pool:
-        pending = pool.apply_async(_scores_of_each, (rows, present, horizon_days))
-
-        def waited() -> dict[str, np.ndarray | None]:
-            scores = {**absent, **pending.get()}
-            return {name: scores[name] for name in oracles}
-
-        yield waited
+        pending = pool.apply_async(_scores_of_each, (rows, dict(oracles), horizon_days))
+        yield pending.get
 
 
 def _scores_of_each(
-    rows: pd.DataFrame, oracles: Mapping[str, Oracle], horizon_days: int
+    rows: pd.DataFrame, oracles: Mapping[str, Oracle | None], horizon_days: int
 ) -> dict[str, np.ndarray | None]:
     return {name: oracle_scores(rows, oracle, horizon_days) for name, oracle in oracles.items()}
