@@ -21,15 +21,65 @@ class Curve:
     y: list[float]
 
 
+@dataclass(frozen=True)
+class Ranking:
+    """One scorer's rows, highest score first, and the last position of each run of tied scores."""
+
+    order: np.ndarray
+    last_of_tie: np.ndarray
+    thresholds: np.ndarray
+
+    @classmethod
+    def of(cls, scores: np.ndarray) -> Ranking:
+        order = np.argsort(-scores, kind="mergesort")
+        sorted_scores = scores[order]
+        last_of_tie = np.r_[np.flatnonzero(np.diff(sorted_scores)), scores.size - 1]
+        return cls(order, last_of_tie, sorted_scores[last_of_tie])
+
+
+class ResampledAucPr:
+    """``auc_pr`` of one scorer on resamples of its rows' groups, the rows ranked once for all resamples.
+
+    The selection's bootstrap judges the same scores on 400 resamples of the users. Copying the
+    drawn users' rows and sorting the copy, twice per resample, took 10.6 s of a full-scale training
+    run. A copied row keeps its original's score, so it joins the same run of ties: a resample's
+    operating points are the ranking's, with each row counted as often as its group was drawn. Only
+    the runs holding a churner add recall, so a resample is one cumulative count of the drawn rows,
+    read at the ends of those runs, and one over the churners' rows.
+    """
+
+    def __init__(self, labels: np.ndarray, scores: np.ndarray, groups: np.ndarray) -> None:
+        """``groups``: each row's group as a code 0..n-1 (the unit a resample draws)."""
+        ranking = Ranking.of(scores)
+        ranked_labels = labels[ranking.order] > 0
+        self._ranked_groups = groups[ranking.order]
+        self._churner_groups = self._ranked_groups[ranked_labels]
+        # Each churner's run of ties, by the run's last position; one entry per run holding churners.
+        run_of_churner = np.searchsorted(ranking.last_of_tie, np.flatnonzero(ranked_labels))
+        last_churner_of_run = np.flatnonzero(np.r_[np.diff(run_of_churner), 1])[: run_of_churner.size]
+        self._last_churner_of_run = last_churner_of_run
+        self._end_of_run = ranking.last_of_tie[run_of_churner[last_churner_of_run]]
+
+    def __call__(self, draws: np.ndarray) -> float:
+        """AUC-PR of the rows of group g repeated ``draws[g]`` times; nan when no churner was drawn."""
+        if self._churner_groups.size == 0:
+            return float("nan")
+        true_pos = np.cumsum(draws[self._churner_groups])[self._last_churner_of_run]
+        positives = true_pos[-1]
+        if positives == 0:
+            return float("nan")
+        flagged = np.cumsum(draws[self._ranked_groups])[self._end_of_run]
+        found = np.diff(np.r_[0, true_pos])
+        steps = found > 0  # a run whose churners were all left out adds no recall
+        return float(np.sum(found[steps] / positives * (true_pos[steps] / flagged[steps])))
+
+
 def _operating_points(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """True and false positives at each distinct threshold, highest score first, and the thresholds."""
-    order = np.argsort(-scores, kind="mergesort")
-    sorted_scores = scores[order]
-    sorted_labels = labels[order]
-    last_of_tie = np.r_[np.flatnonzero(np.diff(sorted_scores)), sorted_labels.size - 1]
-    true_pos = np.cumsum(sorted_labels)[last_of_tie]
-    false_pos = (last_of_tie + 1) - true_pos
-    return true_pos, false_pos, sorted_scores[last_of_tie]
+    ranking = Ranking.of(scores)
+    true_pos = np.cumsum(labels[ranking.order])[ranking.last_of_tie]
+    false_pos = (ranking.last_of_tie + 1) - true_pos
+    return true_pos, false_pos, ranking.thresholds
 
 
 def auc_pr(labels: np.ndarray, scores: np.ndarray) -> float:

@@ -47,17 +47,16 @@ def paired_win_share(
     else:
         codes = np.unique(groups, return_inverse=True)[1].reshape(-1)
     group_count = int(codes.max()) + 1 if codes.size else 0
-    row_numbers = np.arange(labels.size)
+    # Each scorer's rows are ranked once; a resample only counts them again.
+    challenger_auc_pr = metrics.ResampledAucPr(labels, challenger, codes)
+    baseline_auc_pr = metrics.ResampledAucPr(labels, baseline, codes)
     rng = np.random.default_rng(seed)
     wins = 0
     for _ in range(resamples):
-        # How often each group was drawn; each row appears as often as its group.
+        # How often each group was drawn; each of its rows counts as often.
         draws = np.bincount(rng.integers(0, group_count, group_count), minlength=group_count)
-        rows = np.repeat(row_numbers, draws[codes])
-        drawn = labels[rows]
-        if drawn.sum() == 0:
-            continue
-        wins += metrics.auc_pr(drawn, challenger[rows]) > metrics.auc_pr(drawn, baseline[rows])
+        challenger_score, baseline_score = challenger_auc_pr(draws), baseline_auc_pr(draws)
+        wins += bool(challenger_score > baseline_score)  # nan (no churner drawn) is no win
     return wins / resamples
 
 

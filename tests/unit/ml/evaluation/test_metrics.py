@@ -39,6 +39,25 @@ def test_ranking_metrics_equal_their_definitions_on_random_scores_with_ties(seed
     assert metrics.auc_pr(labels, scores) == pytest.approx(_thresholded_average_precision(labels, scores))
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_a_resample_of_groups_scores_as_the_drawn_rows_copied(seed: int):
+    rng = np.random.default_rng(seed)
+    groups = np.repeat(np.arange(100), 3)
+    labels = (rng.random(300) < 0.2).astype(float)
+    scores = rng.integers(0, 40, size=300).astype(float)  # many ties
+    draws = rng.integers(0, 4, size=100)  # zero: a group left out of the resample
+    draws[groups[scores == scores.max()]] = 0  # the whole top run of ties left out
+    copied = np.repeat(np.arange(300), draws[groups])
+    resampled = metrics.ResampledAucPr(labels, scores, groups)
+    assert resampled(draws) == pytest.approx(metrics.auc_pr(labels[copied], scores[copied]), rel=1e-12)
+    assert resampled(np.ones(100, dtype=int)) == pytest.approx(metrics.auc_pr(labels, scores), rel=1e-12)
+    churner_groups = np.unique(groups[labels == 1])
+    no_churner = draws.copy()
+    no_churner[churner_groups] = 0
+    assert np.isnan(resampled(no_churner))
+    assert np.isnan(metrics.ResampledAucPr(np.zeros(300), scores, groups)(draws))
+
+
 def test_a_constant_score_earns_exactly_the_base_rate_and_a_coin_flip():
     labels = np.array([1, 0, 0, 0, 1, 0, 0, 0, 0, 0], dtype=float)
     constant = np.full(labels.size, 0.2)

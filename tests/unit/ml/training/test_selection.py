@@ -74,3 +74,30 @@ def test_users_are_resampled_whole():
     assert by_row > 0.99
     with pytest.raises(ValueError, match="groups"):
         selection.paired_win_share(labels, challenger, always, users[:-1])
+
+
+def _win_share_by_copying_rows(labels, challenger, baseline, groups, resamples, seed):
+    """The bootstrap by its definition: copy each drawn user's rows, score the copy."""
+    codes = np.unique(groups, return_inverse=True)[1].reshape(-1)
+    count = int(codes.max()) + 1
+    rng = np.random.default_rng(seed)
+    wins = 0
+    for _ in range(resamples):
+        draws = np.bincount(rng.integers(0, count, count), minlength=count)
+        rows = np.repeat(np.arange(labels.size), draws[codes])
+        if labels[rows].sum() == 0:
+            continue
+        wins += metrics.auc_pr(labels[rows], challenger[rows]) > metrics.auc_pr(labels[rows], baseline[rows])
+    return wins / resamples
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_bootstrap_wins_exactly_as_often_as_copying_the_drawn_rows(seed: int):
+    rng = np.random.default_rng(seed)
+    users = np.repeat(np.arange(150), 5)
+    labels = (rng.random(users.size) < 0.06).astype(float)
+    challenger = np.round(labels * 0.6 + rng.normal(size=users.size), 1)  # rounded: ties
+    baseline = np.round(labels * 0.5 + rng.normal(size=users.size), 1)
+    expected = _win_share_by_copying_rows(labels, challenger, baseline, users, 200, seed)
+    assert selection.paired_win_share(labels, challenger, baseline, users, 200, seed) == expected
+    assert 0.0 < expected < 1.0  # a contest, not a walkover either way
