@@ -17,7 +17,7 @@ the same held-out rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
@@ -185,6 +185,33 @@ def tune(features: FeatureSet, table: DataFrame, split: TimeSplit) -> dict[str, 
     return best
 
 
+@dataclass(frozen=True)
+class Refit:
+    """A family's best grid point refitted on every date before the test dates, and its test scores."""
+
+    fitted: Fitted
+    scores: np.ndarray
+
+
+def refit_and_test(
+    tuned: dict[str, Tuned],
+    features: FeatureSet,
+    table: DataFrame,
+    fit_dates: tuple[date, ...],
+    test_rows: DataFrame,
+    calibrations: dict[str, Calibration],
+) -> dict[str, Refit]:
+    """Each family's best grid point fitted on ``fit_dates``; its calibrated scores of ``test_rows`` in key order."""
+    refits: dict[str, Refit] = {}
+    with FitSet(rows_at(table, fit_dates)) as fit_set:
+        for family, best in tuned.items():
+            with step(f"refit {best.candidate.name} on {len(fit_dates)} dates and test"):
+                model = fit_set.fit(best.candidate, features)
+                scored = _predict(model.pipeline, model.positive_weight, test_rows, calibrations[family])
+            refits[family] = Refit(model, scored.sort_values(list(KEYS))["churn_probability"].to_numpy())
+    return refits
+
+
 def _rule_threshold(validation: pd.DataFrame) -> float:
     return metrics.best_f1_threshold(validation["label"].to_numpy(), baselines.rule_scores(validation))
 
@@ -227,20 +254,14 @@ def train(
             for family, best in tuned.items()
         }
 
-        held_out: dict[str, dict[str, Any]] = {}
-        fitted: dict[str, Fitted] = {}
-        curves: dict[str, dict[str, Any]] = {}
-        with FitSet(rows_at(table, split.final_fit)) as fit_set:
-            for family, best in tuned.items():
-                with step(f"refit {best.candidate.name} on {len(split.final_fit)} dates and test"):
-                    model = fit_set.fit(best.candidate, features)
-                    scored = _predict(model.pipeline, model.positive_weight, test_rows, calibrations[family])
-                    scored = scored.sort_values(list(KEYS)).reset_index(drop=True)
-                scores = scored["churn_probability"].to_numpy()
-                fitted[family] = model
-                held_out[family] = metrics.evaluate(labels, scores, thresholds[family], probabilities=True)
-                curves[family] = _curves(labels, scores)
+        refits = refit_and_test(tuned, features, table, split.final_fit, test_rows, calibrations)
         scores_of_oracles = oracle_scores()
+    fitted = {family: refit.fitted for family, refit in refits.items()}
+    held_out = {
+        family: metrics.evaluate(labels, refit.scores, thresholds[family], probabilities=True)
+        for family, refit in refits.items()
+    }
+    curves = {family: _curves(labels, refit.scores) for family, refit in refits.items()}
 
     fit_rate = rows_at(table, split.final_fit).select(F.avg(F.col(LABEL).cast("double"))).first()[0]
     validation = (
