@@ -154,34 +154,37 @@ def at_threshold(labels: np.ndarray, scores: np.ndarray, threshold: float) -> di
     return {"threshold": threshold, "precision": precision, "recall": recall, "f1": f1}
 
 
-def top_decile(labels: np.ndarray, scores: np.ndarray) -> dict[str, float]:
-    """Precision among the 10% highest scores, and its lift over the base rate.
+def _churners_in_top(labels: np.ndarray, ranking: Ranking, ks: np.ndarray) -> np.ndarray:
+    """Churners among the ``k`` highest scores, for each ``k``; ties at the cut shared out in proportion.
 
-    Ties at the cut are shared out in proportion, so a constant score has lift exactly 1.
+    Which of a run of tied scores make the cut is arbitrary, so each tied row counts for the run's
+    churner share: a constant score then finds the base rate at every ``k``, in any row order.
     """
+    true_pos = np.r_[0.0, np.cumsum(labels[ranking.order])[ranking.last_of_tie]]
+    flagged = np.r_[0, ranking.last_of_tie + 1]
+    run = np.searchsorted(flagged[1:], ks)  # the run the k-th row falls in
+    before, through = run, run + 1
+    in_run = (true_pos[through] - true_pos[before]) / (flagged[through] - flagged[before])
+    return true_pos[before] + (ks - flagged[before]) * in_run
+
+
+def top_decile(labels: np.ndarray, scores: np.ndarray) -> dict[str, float]:
+    """Precision among the 10% highest scores, and its lift over the base rate (ties shared at the cut)."""
     k = max(1, round(labels.size / 10))
-    order = np.argsort(-scores, kind="mergesort")
-    cut = scores[order[k - 1]]
-    above = scores > cut
-    tied = scores == cut
-    share = (k - above.sum()) / tied.sum()
-    hits = labels[above].sum() + share * labels[tied].sum()
-    precision = float(hits / k)
+    precision = float(_churners_in_top(labels, Ranking.of(scores), np.array([k]))[0] / k)
     base_rate = float(labels.mean())
     return {"precision": precision, "lift": precision / base_rate if base_rate else float("nan")}
 
 
 def lift_curve(labels: np.ndarray, scores: np.ndarray, bins: int = 10) -> Curve:
-    """Cumulative lift at each tenth of the population, highest scores first."""
-    order = np.argsort(-scores, kind="mergesort")
-    sorted_labels = labels[order]
+    """Cumulative lift at each tenth of the population, highest scores first, counted as ``top_decile`` counts."""
+    xs = [tenth / bins for tenth in range(1, bins + 1)]
+    ks = np.array([max(1, round(labels.size * x)) for x in xs])
     base_rate = labels.mean() if labels.size else 0.0
-    xs, ys = [], []
-    for tenth in range(1, bins + 1):
-        k = max(1, round(labels.size * tenth / bins))
-        xs.append(tenth / bins)
-        ys.append(float(sorted_labels[:k].mean() / base_rate) if base_rate else float("nan"))
-    return Curve(xs, [round(y, 4) for y in ys])
+    if not base_rate:
+        return Curve(xs, [float("nan")] * bins)
+    lifts = _churners_in_top(labels, Ranking.of(scores), ks) / ks / base_rate
+    return Curve(xs, [round(float(y), 4) for y in lifts])
 
 
 def brier(labels: np.ndarray, probabilities: np.ndarray) -> float:

@@ -107,6 +107,31 @@ def test_lift_curve_ends_at_one_when_everyone_is_flagged():
     assert curve.x[-1] == 1.0 and curve.y[-1] == pytest.approx(1.0)
 
 
+def test_the_lift_curve_counts_ties_as_the_top_decile_does_in_any_row_order():
+    """Isotonic calibration and the rule give runs of tied scores: which tied row is first is arbitrary."""
+    labels = np.array([1.0] + [0.0] * 19)
+    constant = np.full(labels.size, 0.3)
+    assert metrics.lift_curve(labels, constant).y == pytest.approx([1.0] * 10)
+    rng = np.random.default_rng(8)
+    labels = (rng.random(500) < 0.1).astype(float)
+    steps = np.round(rng.random(500) + 0.3 * labels, 1)  # 14 distinct scores
+    for order in (np.arange(500), rng.permutation(500)):
+        curve = metrics.lift_curve(labels[order], steps[order])
+        assert curve.y[0] == pytest.approx(metrics.top_decile(labels, steps)["lift"], abs=1e-4)
+        brute = [
+            _shared_hits_by_definition(labels, steps, max(1, round(500 * x))) / max(1, round(500 * x))
+            for x in curve.x
+        ]
+        assert curve.y == pytest.approx([b / labels.mean() for b in brute], abs=1e-4)
+
+
+def _shared_hits_by_definition(labels: np.ndarray, scores: np.ndarray, k: int) -> float:
+    """Churners above the k-th highest score, plus the tied rows' churner share of the places left."""
+    cut = np.sort(scores)[::-1][k - 1]
+    above, tied = scores > cut, scores == cut
+    return labels[above].sum() + (k - above.sum()) * labels[tied].sum() / tied.sum()
+
+
 def _ece_by_definition(labels: np.ndarray, probabilities: np.ndarray, groups: list[list[int]]) -> float:
     return (
         sum(len(g) * abs(probabilities[g].mean() - labels[g].mean()) for g in groups if len(g)) / labels.size
