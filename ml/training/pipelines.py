@@ -66,7 +66,8 @@ class Candidate:
 # reliably; shallow trees and leaf minimums because churners are a few hundred rows at mini scale.
 GRIDS: dict[str, dict[str, list[Any]]] = {
     "logistic_regression": {"regParam": [0.03, 0.3], "elasticNetParam": [0.0, 0.5]},
-    "random_forest": {"numTrees": [200], "maxDepth": [4, 7], "minInstancesPerNode": [5]},
+    # One depth: at full scale depth 4 validated 0.024 below depth 7, at mini scale 0.001 above it.
+    "random_forest": {"numTrees": [200], "maxDepth": [7], "minInstancesPerNode": [5]},
     "gradient_boosted_trees": {"maxIter": [40], "maxDepth": [2, 3], "subsamplingRate": [0.8]},
     # Shallow, slowly learning, leaf-regularised boosters. No row or column subsampling, so the
     # model does not depend on the order XGBoost's repartition hands it the rows in.
