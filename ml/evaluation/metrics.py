@@ -179,7 +179,7 @@ def top_decile(labels: np.ndarray, scores: np.ndarray) -> dict[str, float]:
 def lift_curve(labels: np.ndarray, scores: np.ndarray, bins: int = 10) -> Curve:
     """Cumulative lift at each tenth of the population, highest scores first, counted as ``top_decile`` counts."""
     xs = [tenth / bins for tenth in range(1, bins + 1)]
-    ks = np.array([max(1, round(labels.size * x)) for x in xs])
+    ks = np.array([max(1, round(labels.size * tenth / bins)) for tenth in range(1, bins + 1)])
     base_rate = labels.mean() if labels.size else 0.0
     if not base_rate:
         return Curve(xs, [float("nan")] * bins)
