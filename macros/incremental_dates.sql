@@ -20,6 +20,40 @@
 {% endmacro %}
 
 
+{#-
+    The event dates an incremental build of a session model must read: the dates the new batches
+    brought (`new_dates`), and every date on which a session they touched already has events. The
+    model's own table knows the latter: a built session's events lie between its first and its last
+    event, so its dates are the days from `session_start_date` to the date of `session_end_ts` (a
+    session across midnight, or a session id the user reused days later). Reading only those
+    partitions, instead of every staged event, rebuilds the same sessions from the same events.
+
+    Returns sorted 'YYYY-MM-DD' strings; empty on a full build and at parse time.
+-#}
+{% macro dates_of_touched_sessions(events_relation, new_dates) %}
+    {% if not (execute and is_incremental()) or new_dates | length == 0 %}
+        {{ return([]) }}
+    {% endif %}
+    {% set query %}
+        with
+        touched as (
+            select distinct user_id, session_id
+            from {{ events_relation }}
+            where user_id is not null and {{ in_dates('event_date', new_dates) }}
+        ),
+        spanned as (
+            select explode(sequence(built.session_start_date, to_date(built.session_end_ts))) as event_date
+            from {{ this }} as built
+            inner join touched
+                on built.user_id = touched.user_id and built.session_id = touched.session_id
+        )
+        select distinct cast(event_date as string) as event_date from spanned
+    {% endset %}
+    {% set spanned = run_query(query).columns[0].values() | list %}
+    {{ return((new_dates + spanned) | unique | sort | list) }}
+{% endmacro %}
+
+
 {#- A SQL predicate "column in (dates)", or false when there are none. -#}
 {% macro in_dates(column, dates) -%}
     {%- if dates | length == 0 -%}

@@ -9,8 +9,10 @@
 
 {#- Sessions touched by new batches are rebuilt from all their events, wherever they fall (session
     ids repeat across users, so the key is (user_id, session_id); a session may cross midnight, and
-    a late batch may add to a session of any day). -#}
+    a late batch may add to a session of any day). An incremental build reads the staged partitions
+    of the new dates and of the dates those sessions already span, not every staged event. -#}
 {%- set new_dates = dates_in_new_batches(ref('stg_sparkify__events'), 'event_date', 'batch_id', 'last_batch_id') -%}
+{%- set session_dates = dates_of_touched_sessions(ref('stg_sparkify__events'), new_dates) -%}
 
 with
 
@@ -33,7 +35,8 @@ events as (
     ),
 {% endif %}
 
-{#- A full build reads every event once; an incremental one only the sessions new batches touched. #}
+{#- A full build reads every event once; an incremental one only the sessions new batches touched,
+    from the partitions they span. #}
 session_events as (
 
     select events.*
@@ -43,6 +46,7 @@ session_events as (
             on
                 events.user_id = touched_sessions.user_id
                 and events.session_id = touched_sessions.session_id
+        where {{ in_dates('events.event_date', session_dates) }}
     {% endif %}
 
 ),
