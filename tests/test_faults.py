@@ -218,10 +218,12 @@ def _comparable(spark, table: str):
     )
 
 
-# Three seeds in the default run (about 2 minutes each alone); two more in the slow suite
-# (`make test-all`): each seed lands other faults, other batch cuts and another late day.
+# One seed in the default run (about 2 minutes alone; 3-5 in `make test`, beside the other process);
+# four more in the slow suite (`make test-all`): each seed lands other faults, other batch cuts and
+# another late day. Every seed lands the reused sessionId, the redelivered events and the stray 2030
+# event; seed 11 is the one that caught `int_sessions` reading only the new dates (3ff785b).
 @pytest.mark.parametrize(
-    "seed", [11, 12, 13, *(pytest.param(seed, marks=pytest.mark.slow) for seed in (14, 15))]
+    "seed", [11, *(pytest.param(seed, marks=pytest.mark.slow) for seed in (12, 13, 14, 15))]
 )
 def test_incremental_builds_equal_a_full_refresh(empty_layers, test_home: Path, seed: int):
     spark = empty_layers
@@ -292,7 +294,7 @@ def _kill_at(command: list[str], marker: str, after_s: float) -> str:
 # ingest lands a new file of distinct real lines (a copy would be booked as a duplicate).
 @pytest.mark.parametrize(
     ("ingest_kills", "lines_per_file", "build_kills"),
-    [(5, 400, 2), pytest.param(30, 80, 10, marks=pytest.mark.slow)],
+    [(3, 400, 2), pytest.param(30, 80, 10, marks=pytest.mark.slow)],
 )
 def test_ingest_and_build_killed_anywhere_are_finished_by_a_rerun(
     empty_layers, real_rows: Path, test_home, ingest_kills: int, lines_per_file: int, build_kills: int
