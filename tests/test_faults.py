@@ -218,7 +218,7 @@ def _comparable(spark, table: str):
     )
 
 
-# One seed in the default run (about 2 minutes alone; 3-5 in `make test`, beside the other process);
+# One seed in the default run (about 2 minutes alone; 3-7 in `make test`, beside the other process);
 # four more in the slow suite (`make test-all`): each seed lands other faults, other batch cuts and
 # another late day. Every seed lands the reused sessionId, the redelivered events and the stray 2030
 # event; seed 11 is the one that caught `int_sessions` reading only the new dates (3ff785b).

@@ -70,6 +70,13 @@ def test_rebuilds_are_idempotent_incremental_and_free_of_leakage(empty_warehouse
     first = {t: _checksum(spark, t) for t in ANALYTICS_TABLES}
     before = {d: _features(spark, d) for d in ("2018-10-15", "2018-10-22", "2018-10-29")}
     assert all(before.values()), "every as-of date has feature rows"
+    # No table of the warehouse carries a name (the generated lines have firstName and lastName),
+    # and the marts are Delta tables.
+    for table in ANALYTICS_TABLES:
+        columns = {c.lower() for c in spark.table(f"analytics.{table}").columns}
+        assert not columns & {"firstname", "lastname", "first_name", "last_name"}, table
+    provider = spark.sql("describe extended analytics.fct_user_features").where("col_name = 'Provider'")
+    assert provider.first().data_type == "delta"
     assert "event_date >= date'0001-01-01'" in _compiled_test(
         test_home, "unique_stg_sparkify__events_event_id"
     )
