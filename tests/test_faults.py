@@ -218,12 +218,11 @@ def _comparable(spark, table: str):
     )
 
 
-# One seed in the default run (about 2 minutes alone; 3-7 in `make test`, beside the other process);
-# four more in the slow suite (`make test-all`): each seed lands other faults, other batch cuts and
-# another late day. Every seed lands the reused sessionId, the redelivered events and the stray 2030
-# event; seed 11 is the one that caught `int_sessions` reading only the new dates (3ff785b).
+# Three seeds in the default run, as issue 18 asks of CI (about 2 minutes each alone, 3-7 in
+# `make test`); two more in the slow suite (`make test-all`): each seed lands other faults, other
+# batch cuts and another late day.
 @pytest.mark.parametrize(
-    "seed", [11, *(pytest.param(seed, marks=pytest.mark.slow) for seed in (12, 13, 14, 15))]
+    "seed", [11, 12, 13, *(pytest.param(seed, marks=pytest.mark.slow) for seed in (14, 15))]
 )
 def test_incremental_builds_equal_a_full_refresh(empty_layers, test_home: Path, seed: int):
     spark = empty_layers
