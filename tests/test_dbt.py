@@ -73,14 +73,16 @@ def test_plain_dbt_build_from_the_project_root_uses_delta(real_rows: Path, test_
     documented = {node["metadata"]["name"] for node in catalog["nodes"].values()}
     assert {"fct_user_features", "fct_churn_labels", "fct_training_set", "dim_users"} <= documented
     assert not (PROJECT_ROOT / "metastore_db").exists() and not (PROJECT_ROOT / "spark-warehouse").exists()
-    # A null in two key columns of a mart: its one not-null test fails, with one row per column.
+    # Four of a mart's row rules broken at once (two not-null columns, an accepted value and the
+    # key: user 18 becomes a second user 32): its one data test fails with one row per rule.
     damage = run(
         str(VENV_BIN / "sparkify"),
         "sql",
-        "update analytics.dim_users set has_churned = null, last_activity_ts = null",
+        "update analytics.dim_users set has_churned = null, last_activity_ts = null, gender = 'X', "
+        "user_id = if(user_id = '18', '32', user_id)",
     )
     assert damage.returncode == 0, damage.stderr[-2000:]
     checked = run(str(VENV_BIN / "dbt"), "test", "--select", "dim_users", *WITHOUT_UNIT_TESTS)
     assert checked.returncode == 1, checked.stdout[-3000:]
     failed = [line for line in checked.stdout.splitlines() if " FAIL " in line]
-    assert len(failed) == 1 and "not_null_columns_dim_users" in failed[0] and "FAIL 2" in failed[0], failed
+    assert len(failed) == 1 and "valid_rows_dim_users" in failed[0] and "FAIL 4" in failed[0], failed

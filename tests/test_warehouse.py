@@ -77,16 +77,12 @@ def test_rebuilds_are_idempotent_incremental_and_free_of_leakage(empty_warehouse
         assert not columns & {"firstname", "lastname", "first_name", "last_name"}, table
     provider = spark.sql("describe extended analytics.fct_user_features").where("col_name = 'Provider'")
     assert provider.first().data_type == "delta"
-    assert "event_date >= date'0001-01-01'" in _compiled_test(
-        test_home, "unique_stg_sparkify__events_event_id"
-    )
+    assert "event_date >= date'0001-01-01'" in _compiled_test(test_home, "valid_rows_stg_sparkify__events")
 
     # A second build with no new data changes no row, and its event tests read no row.
     assert _sparkify_build(*vars_) == 0
     assert {t: _checksum(spark, t) for t in ANALYTICS_TABLES} == first
-    assert "event_date >= date'9999-12-31'" in _compiled_test(
-        test_home, "unique_stg_sparkify__events_event_id"
-    )
+    assert "event_date >= date'9999-12-31'" in _compiled_test(test_home, "valid_rows_stg_sparkify__events")
 
     # One more day: only what that day touches changes.
     assert (
@@ -96,9 +92,7 @@ def test_rebuilds_are_idempotent_incremental_and_free_of_leakage(empty_warehouse
     new_day = run_ingest(landing)
     assert new_day.files_new == 1 and new_day.rows_kept > 0
     assert _sparkify_build(*vars_) == 0
-    assert "event_date >= date'2018-10-29'" in _compiled_test(
-        test_home, "unique_stg_sparkify__events_event_id"
-    )
+    assert "event_date >= date'2018-10-29'" in _compiled_test(test_home, "valid_rows_stg_sparkify__events")
     assert _checksum(spark, "stg_sparkify__events")[0] == first["stg_sparkify__events"][0] + new_day.rows_kept
     old_days = "activity_date < date'2018-10-29'"
     assert _checksum(spark, "int_user_daily_activity", old_days) == _checksum_before_from(
