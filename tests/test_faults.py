@@ -38,7 +38,7 @@ COMPARED_TABLES = (
 )  # fmt: skip
 # The compared tables and everything they read: the scoring models (the scores' view and the
 # latest-risk mart) read the ML module's scores, which no seed writes.
-WAREHOUSE_MODELS = ("--vars", SMALL_VARS, "--exclude", "stg_ml__churn_scores", "fct_churn_risk")
+WAREHOUSE_RUN_ARGS = ("--vars", SMALL_VARS, "--exclude", "stg_ml__churn_scores", "fct_churn_risk")
 
 
 @pytest.fixture
@@ -266,10 +266,10 @@ def test_incremental_builds_equal_a_full_refresh(empty_layers, test_home: Path, 
         for path in batch:
             shutil.copy(path, target / path.name)
         run_ingest(landing)
-        assert run_dbt(["run", *WAREHOUSE_MODELS]) == 0, f"incremental run after batch {number}"
+        assert run_dbt(["run", *WAREHOUSE_RUN_ARGS]) == 0, f"incremental run after batch {number}"
         _assert_the_spine_ends_in_2018(spark, f"after batch {number}")
     incremental = _latest_commits(spark)
-    assert run_dbt(["run", "--full-refresh", *WAREHOUSE_MODELS]) == 0
+    assert run_dbt(["run", "--full-refresh", *WAREHOUSE_RUN_ARGS]) == 0
     differences = {}
     for table in COMPARED_TABLES:
         built = _comparable(_as_built_then(spark, table, incremental[table]))

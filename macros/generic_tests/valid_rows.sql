@@ -13,9 +13,7 @@
     {{ exceptions.raise_compiler_error("valid_rows on " ~ model ~ " names no key and no rule") }}
 {%- endif %}
 {%- set checks = [] -%}
-{%- set not_null_columns = [] -%}
-{%- for column in key + not_null if column not in not_null_columns %}
-    {%- do not_null_columns.append(column) %}
+{%- for column in (key + not_null) | unique %}
     {%- do checks.append({
         "rule": "not null",
         "column": column,
@@ -61,12 +59,11 @@ rule_counts as (
         {%- if check.examples %}
         concat_ws(', ', slice(array_sort(collect_set(
             case when {{ check.breaks }} then cast(`{{ check.column }}` as string) end
-        )), 1, 5)) as `examples_{{ loop.index }}`,
+        )), 1, 5)) as `examples_{{ loop.index }}`{{ "," if not loop.last }}
         {%- else %}
-        cast(null as string) as `examples_{{ loop.index }}`,
+        cast(null as string) as `examples_{{ loop.index }}`{{ "," if not loop.last }}
         {%- endif %}
         {%- endfor %}
-        count(*) as checked_rows
     from checked
 
 ),
