@@ -108,3 +108,32 @@ def test_hives_function_registry_loads_on_the_driver(spark):
     loader = jvm.java.lang.Thread.currentThread().getContextClassLoader()
     registry = jvm.java.lang.Class.forName("org.apache.hadoop.hive.ql.exec.FunctionRegistry", True, loader)
     assert registry.getName() == "org.apache.hadoop.hive.ql.exec.FunctionRegistry"
+
+
+def test_a_fingerprint_ignores_row_and_column_order_and_the_last_bits_of_a_double(spark):
+    from sparkify.runtime import target_sql
+    from sparkify.runtime.fingerprint import fingerprint, schema_fingerprints
+
+    spark.sql("create database if not exists fingerprints")
+    rows = {
+        # 0.1 + 0.2 is 0.30000000000000004 in doubles: a sum in another order gives 0.3.
+        "a": "select 1 as id, 'x' as name, 0.1d + 0.2d as share union all select 2, 'y', 1.5d",
+        "b": "select 1.5d as share, 'y' as name, 2 as id union all select 0.3d, 'x', 1",  # other orders
+        "c": "select 1 as id, 'x' as name, 0.3d as share union all select 2, 'Y', 1.5d",  # one value differs
+    }
+    for name, select in rows.items():
+        spark.sql(f"create or replace table fingerprints.{name} using delta as {select}")
+    a, b, c = (fingerprint(f"fingerprints.{name}") for name in rows)
+    assert (a.rows, a.content_hash) == (b.rows, b.content_hash) == (2, a.content_hash)
+    assert c.content_hash != a.content_hash
+    assert (
+        fingerprint("fingerprints.c", ignore=frozenset({"name"})).content_hash
+        == fingerprint("fingerprints.a", ignore=frozenset({"name"})).content_hash
+    )
+    assert [f.table for f in schema_fingerprints("fingerprints")] == [f"fingerprints.{n}" for n in rows]
+    # The helpers the build's bookkeeping uses, on the same target.
+    assert target_sql.table_exists("fingerprints.a") and not target_sql.table_exists("fingerprints.nosuch")
+    assert not target_sql.table_exists("nosuchschema.a")
+    target_sql.set_table_property("fingerprints.a", "sparkify.note", "it's checked")
+    assert target_sql.table_properties("fingerprints.a")["sparkify.note"] == "it's checked"
+    spark.sql("drop database fingerprints cascade")

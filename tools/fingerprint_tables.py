@@ -1,8 +1,8 @@
 """Print the row count and content hash of every table of the given schemas (default: analytics).
 
 Usage: ``.venv/bin/python tools/fingerprint_tables.py [--json] [SCHEMA ...]`` from the project, on a
-lakehouse no other process holds, on the target of ``DBT_TARGET`` (a cluster step is a Spark
-application of its own). Run it before and after a change that must not alter the warehouse.
+lakehouse no other process holds, on the target of ``DBT_TARGET`` (on a cluster, through the
+Thrift server). Run it before and after a change that must not alter the warehouse.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import json
 import sys
 
 from sparkify.runtime.fingerprint import schema_fingerprints
-from sparkify.runtime.spark import get_spark, stop_spark
+from sparkify.runtime.spark import stop_spark
 
 # Columns that record when or by which run a row was written, not what it says (the staged events
 # carry the time of their ingest).
@@ -23,11 +23,10 @@ RUN_COLUMNS = frozenset(
 def main(arguments: list[str]) -> int:
     as_json = "--json" in arguments
     schemas = [name for name in arguments if name != "--json"] or ["analytics"]
-    spark = get_spark()
     try:
-        tables = [table for schema in schemas for table in schema_fingerprints(spark, schema, RUN_COLUMNS)]
+        tables = [table for schema in schemas for table in schema_fingerprints(schema, RUN_COLUMNS)]
     finally:
-        stop_spark()
+        stop_spark()  # on the embedded target the statements ran in this process's Spark
     if as_json:
         print(json.dumps([[table.table, table.rows, table.content_hash] for table in tables]))
     else:

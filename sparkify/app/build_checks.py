@@ -22,12 +22,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import yaml
-from delta.tables import DeltaTable
-from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
 
-from sparkify.ingest.tables import EVENTS_TABLE, rows_loaded_after
-from sparkify.runtime.sql_values import checked, string_literal
+from sparkify.ingest.tables import EVENTS_TABLE, rows_loaded_after_sql
+from sparkify.runtime import target_sql
+from sparkify.runtime.sql_values import checked
 
 CHECKED_PROPERTY = "sparkify.checked_through_batch"
 NOTHING_NEW = "9999-12-31"  # no unchecked row: the event-level tests read no partition
@@ -58,31 +56,25 @@ class CheckScope:
         }
 
 
-def check_scope(spark: SparkSession, staging_table: str) -> CheckScope | None:
+def check_scope(staging_table: str) -> CheckScope | None:
     """The rows the event-level tests must read, or None for every row."""
-    if not spark.catalog.tableExists(staging_table):
+    if not target_sql.table_exists(staging_table):
         return None
-    recorded = DeltaTable.forName(spark, staging_table).detail().first()["properties"].get(CHECKED_PROPERTY)
+    recorded = target_sql.table_properties(staging_table).get(CHECKED_PROPERTY)
     if recorded is None:
         return None
-    first = (
-        spark.table(EVENTS_TABLE)
-        .where(rows_loaded_after(checked(recorded, "batch id")))
-        .select(F.date_format(F.to_date(F.timestamp_millis(F.min("ts"))), "yyyy-MM-dd"))
-        .first()[0]
-    )
+    first = target_sql.rows(
+        "select date_format(to_date(timestamp_millis(min(ts))), 'yyyy-MM-dd') "
+        f"from {EVENTS_TABLE} where {rows_loaded_after_sql(checked(recorded, 'batch id'))}"
+    )[0][0]
     return CheckScope(recorded, first or NOTHING_NEW)
 
 
-def record_checked(spark: SparkSession, staging_table: str) -> None:
+def record_checked(staging_table: str) -> None:
     """After a build that ran every test and passed: every staged row so far is checked."""
-    newest = spark.table(staging_table).select(F.max("batch_id")).first()[0]
-    if newest is None:
-        return
-    spark.sql(
-        f"alter table {checked(staging_table, 'table name')} "
-        f"set tblproperties ('{CHECKED_PROPERTY}' = {string_literal(checked(newest, 'batch id'))})"
-    )
+    newest = target_sql.rows(f"select max(batch_id) from {checked(staging_table, 'table name')}")[0][0]
+    if newest is not None:
+        target_sql.set_table_property(staging_table, CHECKED_PROPERTY, checked(newest, "batch id"))
 
 
 def _uses_any(dbt_args: Sequence[str], options: Sequence[str]) -> bool:

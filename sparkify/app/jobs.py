@@ -53,16 +53,15 @@ def build_warehouse(
     (``build_checks``), every event with ``full_checks`` or on a full refresh. dbt's unit tests
     run only with ``unit_tests`` or when the options choose resource types themselves.
     """
-    spark = get_spark()
     args = list(dbt_args)
     if "--full-refresh" not in args:
-        replaced = files_replaced_since(spark, STAGING_TABLE)
+        replaced = files_replaced_since(STAGING_TABLE)
         if replaced:
             say(
                 f"build: {len(replaced)} files were reingested since the last build ({replaced[0]}, ...): full refresh"
             )
             args.append("--full-refresh")
-    scope = None if full_checks or "--full-refresh" in args else check_scope(spark, STAGING_TABLE)
+    scope = None if full_checks or "--full-refresh" in args else check_scope(STAGING_TABLE)
     if scope is not None:
         say(
             f"build: the event tests read rows after batch {scope.checked_through}, "
@@ -72,7 +71,7 @@ def build_warehouse(
     every_test = runs_every_test(args)
     code = run_dbt(["build", *with_unit_tests_or_not(args, unit_tests)])
     if code == 0 and every_test:
-        record_checked(spark, STAGING_TABLE)
+        record_checked(STAGING_TABLE)
     return code
 
 

@@ -23,7 +23,9 @@ from sparkify.ingest.schema import (
     NAME_FIELDS,
     REJECTED_DDL,
 )
+from sparkify.runtime import target_sql
 from sparkify.runtime.settings import RAW_SCHEMA
+from sparkify.runtime.sql_values import checked, string_literal
 
 EVENTS_TABLE = f"{RAW_SCHEMA}.sparkify_events"
 REJECTED_TABLE = f"{RAW_SCHEMA}.sparkify_events_rejected"
@@ -107,12 +109,17 @@ def discard_uncommitted(spark: SparkSession, committed: str | None) -> None:
 
 
 def rows_loaded_after(batch_id: str) -> Column:
-    """Rows of ``raw.sparkify_events`` that a batch after ``batch_id`` loaded (an ingest, or a replay).
+    """Rows of ``raw.sparkify_events`` that a batch after ``batch_id`` loaded (an ingest, or a replay)."""
+    return F.expr(rows_loaded_after_sql(batch_id))
+
+
+def rows_loaded_after_sql(batch_id: str) -> str:
+    """:func:`rows_loaded_after` as SQL text, for statements sent to the target (``target_sql``).
 
     Written so that Delta's file statistics on both batch columns skip every older file.
     """
-    loaded = F.col(LOADED_BATCH_COLUMN)
-    return (loaded > F.lit(batch_id)) | (loaded.isNull() & (F.col("_batch_id") > F.lit(batch_id)))
+    after = string_literal(batch_id)
+    return f"({LOADED_BATCH_COLUMN} > {after} or ({LOADED_BATCH_COLUMN} is null and _batch_id > {after}))"
 
 
 def commit_batch(spark: SparkSession, seq: int, batch_id: str, kind: str, files: int) -> None:
@@ -123,15 +130,13 @@ def commit_batch(spark: SparkSession, seq: int, batch_id: str, kind: str, files:
     ).saveAsTable(BATCHES_TABLE)
 
 
-def files_replaced_since(spark: SparkSession, staging_table: str) -> list[str]:
+def files_replaced_since(staging_table: str) -> list[str]:
     """Files reingested in a batch newer than the newest batch ``staging_table`` holds."""
-    if not spark.catalog.tableExists(LEDGER_TABLE) or not spark.catalog.tableExists(staging_table):
+    if not target_sql.table_exists(LEDGER_TABLE) or not target_sql.table_exists(staging_table):
         return []
-    staged_up_to = spark.table(staging_table).select(F.max("batch_id")).first()[0] or ""
-    rows = (
-        spark.table(LEDGER_TABLE)
-        .where((F.col("reason") == F.lit("reingested")) & (F.col("batch_id") > F.lit(staged_up_to)))
-        .select("source_file")
-        .collect()
+    staged_up_to = target_sql.rows(f"select max(batch_id) from {checked(staging_table, 'table name')}")[0][0]
+    replaced = target_sql.rows(
+        f"select source_file from {LEDGER_TABLE} "
+        f"where reason = 'reingested' and batch_id > {string_literal(staged_up_to or '')}"
     )
-    return sorted(row.source_file for row in rows)
+    return sorted(row[0] for row in replaced)

@@ -6,17 +6,21 @@ of a 64-bit hash of every row over its columns taken in name order, so it ignore
 column order, and differs when any value of any row differs (up to hash collisions). Doubles are
 rounded first (9 decimals by default): a sum of doubles depends on the order Spark adds them in,
 so two correct builds may differ in the last bits of one value.
+
+The hash is one SQL statement per table, run on the active target (``target_sql``): on a cluster
+it goes through the Thrift server's warm executors, so fingerprinting a warehouse starts no Spark
+application of its own.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pyspark.sql import Column, SparkSession
-from pyspark.sql import functions as F
-from pyspark.sql import types as T
+from sparkify.runtime import target_sql
+from sparkify.runtime.sql_values import checked
 
 DOUBLE_DECIMALS = 9
+INEXACT_TYPES = frozenset({"double", "float"})
 
 
 @dataclass(frozen=True)
@@ -31,31 +35,38 @@ class Fingerprint:
         return f"{self.table:<45} {self.rows:>12,} rows  hash {self.content_hash}"
 
 
-def _comparable(field: T.StructField, decimals: int) -> Column:
-    column = F.col(f"`{field.name}`")
-    if isinstance(field.dataType, T.DoubleType | T.FloatType):
-        return F.round(column, decimals)
-    return column
+def columns(table: str) -> list[tuple[str, str]]:
+    """``(name, type)`` of each column of ``table``, in table order (``describe``'s first block)."""
+    described: list[tuple[str, str]] = []
+    for row in target_sql.rows(f"describe table {checked(table, 'table name')}"):
+        name = str(row[0] or "").strip()
+        if not name or name.startswith("#"):  # the partitioning and detail blocks follow
+            break
+        described.append((name, str(row[1]).strip().lower()))
+    return described
+
+
+def fingerprint_sql(table: str, described: list[tuple[str, str]], decimals: int = DOUBLE_DECIMALS) -> str:
+    """The statement that counts ``table``'s rows and sums a 64-bit hash of each over ``described``."""
+    values = [
+        f"round(`{name}`, {decimals})" if kind in INEXACT_TYPES else f"`{name}`"
+        for name, kind in sorted(described)
+    ]
+    row_hash = f"cast(xxhash64({', '.join(values)}) as decimal(38,0))"
+    return f"select count(1), cast(sum({row_hash}) as string) from {checked(table, 'table name')}"
 
 
 def fingerprint(
-    spark: SparkSession, table: str, ignore: frozenset[str] = frozenset(), decimals: int = DOUBLE_DECIMALS
+    table: str, ignore: frozenset[str] = frozenset(), decimals: int = DOUBLE_DECIMALS
 ) -> Fingerprint:
-    """Fingerprint ``table`` (a name, or ``delta.`path```), leaving out the columns in ``ignore``."""
-    frame = spark.table(table)
-    fields = sorted(
-        (field for field in frame.schema.fields if field.name not in ignore), key=lambda f: f.name
-    )
-    row_hash = F.xxhash64(*[_comparable(field, decimals) for field in fields]).cast("decimal(38,0)")
-    row = frame.select(F.count(F.lit(1)).alias("rows"), F.sum(row_hash).alias("hash")).first()
-    return Fingerprint(table, int(row["rows"]), str(row["hash"] or 0))
+    """Fingerprint ``table`` (``schema.name``), leaving out the columns in ``ignore``."""
+    described = [(name, kind) for name, kind in columns(table) if name not in ignore]
+    rows, content = target_sql.rows(fingerprint_sql(table, described, decimals))[0]
+    return Fingerprint(table, int(rows), str(content or 0))
 
 
-def schema_fingerprints(
-    spark: SparkSession, schema: str, ignore: frozenset[str] = frozenset()
-) -> list[Fingerprint]:
-    """Fingerprints of every table (not view) in ``schema``, by name."""
-    names = sorted(
-        row.tableName for row in spark.sql(f"show tables in {schema}").collect() if not row.isTemporary
-    )
-    return [fingerprint(spark, f"{schema}.{name}", ignore) for name in names]
+def schema_fingerprints(schema: str, ignore: frozenset[str] = frozenset()) -> list[Fingerprint]:
+    """Fingerprints of every table and view (not temporary views) in ``schema``, by name."""
+    listed = target_sql.rows(f"show tables in {checked(schema, 'schema name')}")
+    names = sorted(str(row[1]) for row in listed if not row[2])
+    return [fingerprint(f"{schema}.{name}", ignore) for name in names]

@@ -18,6 +18,7 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     "date": re.compile(r"\d{4}-\d{2}-\d{2}"),
     "batch id": re.compile(r"b\d{12}|\d{8}T\d{6}-[0-9a-f]{8}"),
     "table name": re.compile(r"[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*"),
+    "schema name": re.compile(r"[a-z_][a-z0-9_]*"),
 }
 
 
