@@ -84,8 +84,9 @@ def drop_schemas(spark, schemas: tuple[str, ...] = PIPELINE_SCHEMAS) -> None:
         spark.sql(f"drop database if exists {schema} cascade")
 
 
-def build_generated_warehouse(scale: str, seed: int = 1) -> Path:
-    """Empty the test warehouse, generate a log at ``scale`` into the landing folder, ingest it, dbt build.
+def build_generated_warehouse(scale: str, seed: int = 1, users: int | None = None) -> Path:
+    """Empty the test warehouse, generate a log at ``scale`` (``users`` of them when given, else the
+    preset's) into the landing folder, ingest it, dbt build.
 
     dbt's unit tests are left out, as ``sparkify build`` leaves them: tests/test_dbt.py runs them.
     """
@@ -97,7 +98,11 @@ def build_generated_warehouse(scale: str, seed: int = 1) -> Path:
 
     drop_schemas(get_spark())
     landing = Path(os.environ["SPARKIFY_RAW_DIR"])
-    assert main(["generate", "--scale", scale, "--seed", str(seed), "--out", str(landing), "--quiet"]) == 0
+    size = ["--users", str(users)] if users else []
+    assert (
+        main(["generate", "--scale", scale, *size, "--seed", str(seed), "--out", str(landing), "--quiet"])
+        == 0
+    )
     run_ingest(landing)
     assert run_dbt(["build", *WITHOUT_UNIT_TESTS]) == 0, "dbt build failed (see output above)"
     return landing

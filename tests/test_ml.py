@@ -1,4 +1,4 @@
-"""Validation gate, training, scoring and the report on a generated mini log (seed 1), end to end.
+"""Validation gate, training, scoring and the report on a generated mini-scale log (seed 1), end to end.
 
 One warehouse is built for the module (ingest + dbt build, about 3 minutes); the tests then run
 in order on it, as the scheduled job would: validate, train, score (twice), report, the next day
@@ -37,10 +37,15 @@ from tests.conftest import PROJECT_ROOT, build_generated_warehouse
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
+# The mini preset's 63 days and seed, with 120 of its 225 users: the purged split still holds
+# churners on every side, and the module's build, training and scoring read half the rows.
+LOG_USERS = 120
+
+
 @pytest.fixture(scope="module")
 def warehouse(test_home: Path):
-    """A generated mini log (seed 1), ingested and built."""
-    return build_generated_warehouse("mini")
+    """A generated mini-scale log (seed 1, LOG_USERS users), ingested and built."""
+    return build_generated_warehouse("mini", users=LOG_USERS)
 
 
 def _scores_version(spark) -> int:
@@ -264,7 +269,7 @@ def test_scoring_twice_replaces_instead_of_adding(warehouse, spark):
     first = spark.table("analytics.churn_scores").count()
     assert main(["score"]) == 0
     scores = spark.table("analytics.churn_scores")
-    assert scores.count() == first > 100
+    assert scores.count() == first > 50
     assert scores.where(~F.col("churn_probability").between(0, 1)).count() == 0
     sizes = [r["count"] for r in scores.groupBy("risk_decile").count().collect()]
     assert len(sizes) == 10 and max(sizes) - min(sizes) <= 1
@@ -301,8 +306,8 @@ def test_the_daily_command_lands_the_next_day_and_publishes_its_scores(warehouse
     landing = Path(os.environ["SPARKIFY_RAW_DIR"])
     before = spark.table("analytics.fct_user_features").agg(F.max("as_of_date")).first()[0]
     assert main(
-        ["generate", "--scale", "mini", "--seed", "1", "--start", "2018-12-03", "--end", "2018-12-04",
-         "--out", str(landing), "--quiet"]
+        ["generate", "--scale", "mini", "--users", str(LOG_USERS), "--seed", "1", "--start", "2018-12-03",
+         "--end", "2018-12-04", "--out", str(landing), "--quiet"]
     ) == 0  # fmt: skip
     assert main(["daily"]) == 0
     summary = capsys.readouterr().err.strip().splitlines()[-1]
@@ -311,7 +316,7 @@ def test_the_daily_command_lands_the_next_day_and_publishes_its_scores(warehouse
     assert newest == before + timedelta(days=1)
     scores = spark.table("analytics.churn_scores").where(F.col("as_of_date") == F.lit(newest))
     users = spark.table("analytics.fct_user_features").where(F.col("as_of_date") == F.lit(newest)).count()
-    assert scores.count() == users > 100 and f"{users:,} users scored at {newest}" in summary
+    assert scores.count() == users > 50 and f"{users:,} users scored at {newest}" in summary
     maintained = int(summary.split(" tables maintained;")[0].rsplit("; ", 1)[1])
     assert maintained >= 15, summary  # OPTIMIZE and VACUUM LITE of every Delta table, views skipped
 
@@ -342,12 +347,12 @@ def test_a_day_of_thumbs_up_logged_as_thumbs_down_fails_validation_and_closes_th
 ):
     bad_day = test_home / "bad-day"
     assert main(
-        ["generate", "--scale", "mini", "--seed", "1", "--start", "2018-12-04", "--end", "2018-12-05",
-         "--out", str(bad_day), "--quiet"]
+        ["generate", "--scale", "mini", "--users", str(LOG_USERS), "--seed", "1", "--start", "2018-12-04",
+         "--end", "2018-12-05", "--out", str(bad_day), "--quiet"]
     ) == 0  # fmt: skip
     day_file = bad_day / "events" / "2018-12-04.json"
     text = day_file.read_text()
-    assert text.count('"page":"Thumbs Up"') > 50
+    assert text.count('"page":"Thumbs Up"') > 25
     day_file.write_text(text.replace('"page":"Thumbs Up"', '"page":"Thumbs Down"'))
     run_ingest(bad_day)
     assert run_dbt(["build", "--select", "stg_sparkify__events"]) == 0  # dbt's own tests pass

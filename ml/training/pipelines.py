@@ -18,7 +18,7 @@ to the rule.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import product
 from typing import Any
@@ -29,6 +29,7 @@ from pyspark.ml.feature import Imputer, OneHotEncoder, StandardScaler, StringInd
 
 from sparkify.ml.evaluation.baselines import RULE_FEATURE
 from sparkify.ml.training.dataset import FeatureSet
+from sparkify.runtime.errors import UsageError
 
 SEED = 7
 CALIBRATED_RULE = "calibrated_rule"
@@ -75,6 +76,21 @@ GRIDS: dict[str, dict[str, list[Any]]] = {
     SIGNAL_LOGISTIC: {"regParam": [0.01, 0.1], "elasticNetParam": [0.0]},
     CALIBRATED_RULE: {"regParam": [0.0]},
 }
+
+
+def requested_families(names: Iterable[str] | None = None) -> tuple[str, ...]:
+    """The families to train, in ``GRIDS`` order: every one when ``names`` is None.
+
+    The calibrated rule is always among them: it is the baseline a trained family must beat to be
+    published (``selection``), so a run without it could not decide what to publish.
+    """
+    if names is None:
+        return tuple(GRIDS)
+    wanted = set(names)
+    unknown = sorted(wanted - set(GRIDS))
+    if unknown:
+        raise UsageError(f"unknown model family {', '.join(unknown)}; the families are {', '.join(GRIDS)}")
+    return tuple(family for family in GRIDS if family in wanted or family == CALIBRATED_RULE)
 
 
 def candidates(families: tuple[str, ...] = tuple(GRIDS)) -> Iterator[Candidate]:

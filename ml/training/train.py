@@ -54,6 +54,7 @@ from sparkify.ml.training.pipelines import (
     features_used,
     head,
     preparation,
+    requested_families,
 )
 from sparkify.runtime.errors import CheckFailed
 from sparkify.runtime.progress import say, step
@@ -163,12 +164,14 @@ def _predict(
     return scored.select(*KEYS, "label", "churn_probability").toPandas()
 
 
-def tune(features: FeatureSet, table: DataFrame, split: TimeSplit) -> dict[str, Tuned]:
-    """Best grid point per family by validation AUC-PR."""
+def tune(
+    features: FeatureSet, table: DataFrame, split: TimeSplit, families: tuple[str, ...]
+) -> dict[str, Tuned]:
+    """Best grid point of each of ``families`` by validation AUC-PR."""
     validation_rows = rows_at(table, split.validation)
     best: dict[str, Tuned] = {}
     with FitSet(rows_at(table, split.tune_fit)) as fit_set:
-        for candidate in candidates():
+        for candidate in candidates(families):
             with step(f"tune {candidate.name}"):
                 fitted = fit_set.fit(candidate, features)
                 # In key order, so every family's validation scores line up row by row (``selection``).
@@ -220,13 +223,15 @@ def train(
     promote_new: bool = False,
     oracle: baselines.Oracle | None = None,
     ceiling: baselines.Oracle | None = None,
+    families: tuple[str, ...] = requested_families(),
 ) -> ModelCard:
     """Train, evaluate, register a version, maybe promote it; returns the version's model card.
 
     ``oracle``: the generator's latent-state probability for generated logs, reported beside the
     models as the latent ceiling (an evaluation input; None for real logs). ``ceiling``: the Bayes
     probability given only the log before each as-of date (the observable ceiling, the best any model
-    could do from the log; also generated logs only).
+    could do from the log; also generated logs only). ``families``: the model families to fit
+    (``pipelines.requested_families``: the calibrated rule always among them).
     """
     spark = get_spark()
     # Checked before caching: a cached plan left behind by a refusal would outlive the table it read.
@@ -243,7 +248,7 @@ def train(
     oracles = {"observable_ceiling": ceiling, "oracle": oracle}
     # The oracles score the held-out rows in a second process while the models fit.
     with baselines.oracle_scores_apart(test_frame[list(KEYS)], oracles, horizon_days) as oracle_scores:
-        tuned = tune(features, table, split)
+        tuned = tune(features, table, split, families)
         calibrations = {
             family: calibration.choose(best.validation_labels, best.validation_scores)
             for family, best in tuned.items()
@@ -329,7 +334,7 @@ def train(
 def _select(tuned: dict[str, Tuned]) -> Selection:
     """The family to publish, from the validation scores of each family's best grid point.
 
-    ``tune`` fits every family of ``pipelines.GRIDS``, the calibrated rule among them.
+    ``tune`` fits the requested families of ``pipelines.GRIDS``, the calibrated rule always among them.
     """
     validation = {family: t.validation_auc_pr for family, t in tuned.items()}
     labels = tuned[CALIBRATED_RULE].validation_labels

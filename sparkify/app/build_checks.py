@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from sparkify.ingest.tables import EVENTS_TABLE, rows_loaded_after_sql
+from sparkify.ingest.tables import EVENTS_TABLE, newest_staged_batch, rows_loaded_after_sql
 from sparkify.runtime import target_sql
 from sparkify.runtime.sql_values import checked
 
@@ -72,7 +72,7 @@ def check_scope(staging_table: str) -> CheckScope | None:
 
 def record_checked(staging_table: str) -> None:
     """After a build that ran every test and passed: every staged row so far is checked."""
-    newest = target_sql.rows(f"select max(batch_id) from {checked(staging_table, 'table name')}")[0][0]
+    newest = newest_staged_batch(staging_table)
     if newest is not None:
         target_sql.set_table_property(staging_table, CHECKED_PROPERTY, checked(newest, "batch id"))
 

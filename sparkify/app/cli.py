@@ -63,8 +63,10 @@ def _cmd_sql(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from sparkify.app.pipeline import run_pipeline
+    from sparkify.ml.training.pipelines import requested_families
 
-    return run_pipeline(scale=args.scale, seed=args.seed)
+    families = requested_families(args.families)  # a misspelt family fails now, not after the build
+    return run_pipeline(scale=args.scale, seed=args.seed, families=families)
 
 
 def _cmd_daily(args: argparse.Namespace) -> int:
@@ -82,7 +84,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_train(args: argparse.Namespace) -> int:
     from sparkify.app.jobs import train_job
 
-    train_job(promote_new=args.promote)
+    train_job(promote_new=args.promote, families=args.families)
     return 0
 
 
@@ -107,6 +109,22 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
     except (RuntimeError, OSError) as exc:  # a part did not start or answer: what, and its log's tail
         print(f"cluster: {exc}", file=sys.stderr)
         return EXIT_UNAVAILABLE
+
+
+def _family_names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _add_families_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--families",
+        type=_family_names,
+        default=None,
+        metavar="NAME,...",
+        help="train only these model families (default: all of logistic_regression, random_forest, "
+        "gradient_boosted_trees, xgboost, signal_logistic); calibrated_rule, the baseline a model "
+        "must beat to be published, is always trained",
+    )
 
 
 FULL_CHECKS_HELP = (
@@ -201,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     trn.add_argument(
         "--promote", action="store_true", help="make the new model the champion whatever its held-out score"
     )
+    _add_families_option(trn)
     trn.set_defaults(handler=_cmd_train, needs_spark=True)
 
     scr = sub.add_parser(
@@ -266,6 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--seed", type=int, default=1, help="seed of the generated log (default 1, the calibration reference)"
     )
+    _add_families_option(run)
     run.set_defaults(handler=_cmd_run, needs_spark=True)
 
     day = sub.add_parser(

@@ -6,6 +6,7 @@ These are the steps a scheduler (cron, spark-submit) runs. Each is one function 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from sparkify.app.build_checks import (
@@ -30,6 +31,7 @@ from sparkify.ml.inference.score import (
     stage,
 )
 from sparkify.ml.model_card import ModelCard
+from sparkify.ml.training.pipelines import requested_families
 from sparkify.ml.training.train import train
 from sparkify.runtime.dbt import run_dbt
 from sparkify.runtime.errors import CheckFailed
@@ -75,16 +77,20 @@ def build_warehouse(
     return code
 
 
-def train_job(promote_new: bool = False) -> ModelCard:
+def train_job(promote_new: bool = False, families: Sequence[str] | None = None) -> ModelCard:
     """Train on the training set, with the generator's ceilings beside the models when the log has them:
-    the observable ceiling (Bayes from the log alone) and the latent oracle (knows the hidden state)."""
+    the observable ceiling (Bayes from the log alone) and the latent oracle (knows the hidden state).
+
+    ``families``: the model families to fit (None: every one); the calibrated rule is always fitted.
+    """
+    chosen = requested_families(families)
     try:
         landing = raw_landing_dir()
     except SettingsError:  # a landing on another file system: a real log there has no ground truth
-        return train(promote_new, oracle=None)
+        return train(promote_new, oracle=None, families=chosen)
     truth = ground_truth_if_any(landing)
     ceiling = load_observable_ceiling(landing, truth) if truth is not None else None
-    return train(promote_new, oracle=truth, ceiling=ceiling)
+    return train(promote_new, oracle=truth, ceiling=ceiling, families=chosen)
 
 
 def ensure_scores_table() -> None:

@@ -19,9 +19,8 @@ from typing import Any, TextIO
 from pyspark.errors import PySparkException
 from pyspark.errors.exceptions.captured import CapturedException
 
+from sparkify.runtime import target_sql
 from sparkify.runtime.errors import UsageError, one_line
-from sparkify.runtime.settings import active_target
-from sparkify.runtime.spark import get_spark
 
 
 def _plain(value: Any) -> Any:
@@ -68,26 +67,16 @@ def write_result(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str
         out.write(format_table(columns, rows) + "\n")
 
 
-def _embedded(query: str, limit: int) -> tuple[list[str], list[tuple]]:
-    spark = get_spark()
-    try:
-        frame = spark.sql(query)
-        columns = frame.columns
-        return columns, [tuple(row) for row in frame.limit(limit + 1).collect()] if columns else []
-    except (CapturedException, PySparkException) as exc:
-        raise UsageError(one_line(exc)) from None
-
-
-def _through_thrift(query: str, limit: int) -> tuple[list[str], list[tuple]]:
+def _fetched(query: str, limit: int) -> tuple[list[str], list[tuple]]:
+    """Columns and up to ``limit + 1`` rows (one more tells a truncated result); errors in one line."""
     from pyhive.exc import DatabaseError
 
-    from sparkify.runtime.thrift import query as thrift_query
-
     try:
-        columns, rows = thrift_query(query, max_rows=limit + 1)
+        return target_sql.result(query, max_rows=limit + 1)
+    except (CapturedException, PySparkException) as exc:
+        raise UsageError(one_line(exc)) from None
     except DatabaseError as exc:
         raise UsageError(_server_message(exc)) from None
-    return columns, [tuple(row) for row in rows]
 
 
 _JAVA_CLASS = re.compile(r"(?:org|java)\.[\w.$]+(?:Exception|Error)?:\s*")
@@ -118,10 +107,7 @@ def run_query(query: str, fmt: str = "table", limit: int = 1000, out: TextIO | N
 
     ``out`` defaults to the ``sys.stdout`` of the moment of the call, not of the import.
     """
-    if active_target().is_embedded:
-        columns, rows = _embedded(query, limit)
-    else:
-        columns, rows = _through_thrift(query, limit)
+    columns, rows = _fetched(query, limit)
     truncated = len(rows) > limit
     write_result(columns, rows[:limit], fmt, out or sys.stdout)
     if truncated:

@@ -130,11 +130,16 @@ def commit_batch(spark: SparkSession, seq: int, batch_id: str, kind: str, files:
     ).saveAsTable(BATCHES_TABLE)
 
 
+def newest_staged_batch(staging_table: str) -> str | None:
+    """The newest load batch whose rows ``staging_table`` holds (None when it holds none)."""
+    return target_sql.rows(f"select max(batch_id) from {checked(staging_table, 'table name')}")[0][0]
+
+
 def files_replaced_since(staging_table: str) -> list[str]:
     """Files reingested in a batch newer than the newest batch ``staging_table`` holds."""
     if not target_sql.table_exists(LEDGER_TABLE) or not target_sql.table_exists(staging_table):
         return []
-    staged_up_to = target_sql.rows(f"select max(batch_id) from {checked(staging_table, 'table name')}")[0][0]
+    staged_up_to = newest_staged_batch(staging_table)
     replaced = target_sql.rows(
         f"select source_file from {LEDGER_TABLE} "
         f"where reason = 'reingested' and batch_id > {string_literal(staged_up_to or '')}"

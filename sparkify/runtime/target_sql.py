@@ -19,15 +19,30 @@ from sparkify.runtime.settings import active_target
 from sparkify.runtime.sql_values import checked, string_literal
 
 
-def rows(statement: str) -> list[tuple[Any, ...]]:
-    """The rows ``statement`` returns on the active target (none for a statement that returns none)."""
+def result(statement: str, max_rows: int | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The column names and rows (at most ``max_rows``) ``statement`` returns on the active target.
+
+    A statement that returns nothing (DDL, ``alter table``) gives no columns and no rows. Errors are
+    the engine's own: Spark's exceptions on the embedded default, PyHive's ``DatabaseError`` through
+    the Thrift server; ``sparkify sql`` turns either into one line.
+    """
     if active_target().is_embedded:
         from sparkify.runtime.spark import get_spark
 
-        return [tuple(row) for row in get_spark().sql(statement).collect()]
+        frame = get_spark().sql(statement)  # commands run here, eagerly
+        if not frame.columns:
+            return [], []
+        limited = frame if max_rows is None else frame.limit(max_rows)
+        return list(frame.columns), [tuple(row) for row in limited.collect()]
     from sparkify.runtime.thrift import query
 
-    return [tuple(row) for row in query(statement)[1]]
+    columns, fetched = query(statement, max_rows=max_rows)
+    return columns, [tuple(row) for row in fetched]
+
+
+def rows(statement: str) -> list[tuple[Any, ...]]:
+    """The rows ``statement`` returns on the active target (none for a statement that returns none)."""
+    return result(statement)[1]
 
 
 def table_exists(table: str) -> bool:
