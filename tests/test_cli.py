@@ -65,6 +65,26 @@ def test_sql_prints_a_table_csv_and_json(spark, capsys):
     assert json.loads(capsys.readouterr().out) == [{"id": 1, "name": "a"}, {"id": 2, "name": None}]
 
 
+def test_several_statements_run_in_order_in_one_process(spark, capsys):
+    spark.sql("create database if not exists scratch")
+    first, second = "select 1 as one", "select 'b' as letter union all select 'c'"
+    assert main(["sql", first, second, "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["one", "1", "", "letter", "b", "c"]
+    assert main(["sql", first, second, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == [[{"one": 1}], [{"letter": "b"}, {"letter": "c"}]]
+    # A write then a read see each other; a failing statement stops the run and is named.
+    writes = [
+        "create or replace table scratch.cli_steps using delta as select 1 as id",
+        "insert into scratch.cli_steps values (2)",
+    ]
+    assert main(["sql", *writes, "select count(*) as n from scratch.cli_steps", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)[-1] == [{"n": 2}]
+    assert main(["sql", first, "selec oops", "select 3"]) == 2
+    captured = capsys.readouterr()
+    assert "| one |" in captured.out
+    assert captured.err.strip().startswith("error: statement 2 of 3: [PARSE_SYNTAX_ERROR]"), captured.err
+
+
 def test_malformed_query_exits_2_with_one_readable_line(spark, capsys):
     assert main(["sql", "selec oops from"]) == 2
     err = capsys.readouterr().err.strip().splitlines()

@@ -37,35 +37,33 @@ def test_plain_dbt_build_from_the_project_root_uses_delta(real_rows: Path, test_
     assert "Completed successfully" in build.stdout
     finished = [line for line in build.stdout.splitlines() if "Finished running" in line]
     assert finished and " unit tests" in finished[0], finished  # a plain dbt build runs dbt's unit tests
-    query = run(
+    # An analyst's three statements in one `sparkify sql` (one JVM): the staged table's description,
+    # the real log's churners, then four of a mart's row rules broken at once.
+    answers = run(
         str(VENV_BIN / "sparkify"),
         "sql",
         "describe extended analytics.stg_sparkify__events",
-        "--format",
-        "csv",
-    )
-    assert query.returncode == 0, query.stderr[-2000:]
-    assert "Provider,delta" in query.stdout
-    # The columns come first, up to the blank row before the partitioning and the table's details.
-    first_fields = [line.split(",", 1)[0].strip() for line in query.stdout.splitlines()[1:]]
-    names = {name.lower() for name in takewhile(lambda name: name and not name.startswith("#"), first_fields)}
-    assert "event_id" in names and not names & {"firstname", "lastname", "first_name", "last_name"}, names
-    # The real log's churners are exactly its five users with a Cancellation Confirmation, each
-    # churned at that event's instant, to the millisecond.
-    churners = run(
-        str(VENV_BIN / "sparkify"),
-        "sql",
         "select coalesce(d.user_id, r.user_id) as user_id, unix_millis(d.churn_ts) <=> r.ts as at_the_event "
         "from (select user_id, churn_ts from analytics.dim_users where churn_ts is not null) as d "
         "full outer join (select userId as user_id, ts from raw.sparkify_events "
         "where page = 'Cancellation Confirmation') as r on d.user_id = r.user_id",
+        # Two not-null columns, an accepted value and the key (user 18 becomes a second user 32).
+        "update analytics.dim_users set has_churned = null, last_activity_ts = null, gender = 'X', "
+        "user_id = if(user_id = '18', '32', user_id)",
         "--format",
         "json",
     )
-    assert churners.returncode == 0, churners.stderr[-2000:]
-    rows = json.loads(churners.stdout)
-    assert {row["user_id"] for row in rows} == {"18", "32", "12", "125", "100001"}, rows
-    assert all(row["at_the_event"] for row in rows), rows
+    assert answers.returncode == 0, answers.stderr[-2000:]
+    described, churners, _ = json.loads(answers.stdout)
+    assert {"col_name": "Provider", "data_type": "delta", "comment": ""} in described, described
+    # The columns come first, up to the blank row before the partitioning and the table's details.
+    first_fields = [row["col_name"].strip() for row in described]
+    names = {name.lower() for name in takewhile(lambda name: name and not name.startswith("#"), first_fields)}
+    assert "event_id" in names and not names & {"firstname", "lastname", "first_name", "last_name"}, names
+    # The real log's churners are exactly its five users with a Cancellation Confirmation, each
+    # churned at that event's instant, to the millisecond.
+    assert {row["user_id"] for row in churners} == {"18", "32", "12", "125", "100001"}, churners
+    assert all(row["at_the_event"] for row in churners), churners
     # The build just compiled every node: the catalog needs no second compilation.
     docs = run(str(VENV_BIN / "dbt"), "docs", "generate", "--no-compile")
     assert docs.returncode == 0, docs.stdout[-3000:]
@@ -73,15 +71,7 @@ def test_plain_dbt_build_from_the_project_root_uses_delta(real_rows: Path, test_
     documented = {node["metadata"]["name"] for node in catalog["nodes"].values()}
     assert {"fct_user_features", "fct_churn_labels", "fct_training_set", "dim_users"} <= documented
     assert not (PROJECT_ROOT / "metastore_db").exists() and not (PROJECT_ROOT / "spark-warehouse").exists()
-    # Four of a mart's row rules broken at once (two not-null columns, an accepted value and the
-    # key: user 18 becomes a second user 32): its one data test fails with one row per rule.
-    damage = run(
-        str(VENV_BIN / "sparkify"),
-        "sql",
-        "update analytics.dim_users set has_churned = null, last_activity_ts = null, gender = 'X', "
-        "user_id = if(user_id = '18', '32', user_id)",
-    )
-    assert damage.returncode == 0, damage.stderr[-2000:]
+    # The damaged mart's one data test fails with one row per broken rule.
     checked = run(str(VENV_BIN / "dbt"), "test", "--select", "dim_users", *WITHOUT_UNIT_TESTS)
     assert checked.returncode == 1, checked.stdout[-3000:]
     failed = [line for line in checked.stdout.splitlines() if " FAIL " in line]

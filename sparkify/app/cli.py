@@ -56,9 +56,9 @@ def _cmd_maintain(args: argparse.Namespace) -> int:
 
 
 def _cmd_sql(args: argparse.Namespace) -> int:
-    from sparkify.app.sql_shell import run_query
+    from sparkify.app.sql_shell import run_queries
 
-    return run_query(args.query, fmt=args.format, limit=args.limit)
+    return run_queries(args.query, fmt=args.format, limit=args.limit)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -214,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     trn = sub.add_parser(
         "train",
         help="train churn models on the point-in-time training set",
-        description="Fit logistic regression, random forest, GBT and XGBoost on a purged time split; track the run in MLflow and register the model as sparkify_churn.",
+        description="Fit logistic regression, random forest, GBT, XGBoost and the five-column signal logistic on a purged time split; track the run in MLflow and register the model as sparkify_churn.",
     )
     trn.add_argument(
         "--promote", action="store_true", help="make the new model the champion whatever its held-out score"
@@ -258,8 +258,15 @@ def build_parser() -> argparse.ArgumentParser:
     mnt.add_argument("--vacuum", choices=("full", "lite"), default="full", help="VACUUM depth (default full)")
     mnt.set_defaults(handler=_cmd_maintain, needs_spark=True)
 
-    sql = sub.add_parser("sql", help="run a Spark SQL query against the warehouse and print the result")
-    sql.add_argument("query", help='the SQL, e.g. "show tables in analytics"')
+    sql = sub.add_parser(
+        "sql",
+        help="run Spark SQL queries against the warehouse and print the results",
+        description="Run each statement in order in one session and print its result; with --format json "
+        "and several statements, one array holds each statement's rows.",
+    )
+    sql.add_argument(
+        "query", nargs="+", help='the SQL, e.g. "show tables in analytics"; several run in order'
+    )
     sql.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format")
     sql.add_argument("--limit", type=int, default=1000, help="print at most this many rows (default 1000)")
     sql.set_defaults(handler=_cmd_sql, needs_spark=True)

@@ -1,8 +1,9 @@
-"""``sparkify sql``: run one Spark SQL statement against the warehouse and print the result.
+"""``sparkify sql``: run Spark SQL statements against the warehouse and print their results.
 
 On the embedded target the query runs in this process's Spark; on the cluster target it goes
 through the Thrift server, as a BI tool's or beeline's would, so an analyst starts no Spark
-application of their own and never waits for a build to release anything.
+application of their own and never waits for a build to release anything. Several statements
+run in order in one process, so a script that asks three questions starts one JVM, not three.
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join([rule, line(list(columns)), rule, *(line(row) for row in cells), rule])
 
 
+def _records(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+    return [{c: _plain(v) for c, v in zip(columns, row, strict=True)} for row in rows]
+
+
 def write_result(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str, out: TextIO) -> None:
     """Write rows in the chosen format: ``table`` for people, ``csv`` and ``json`` for scripts."""
     if fmt == "csv":
@@ -59,10 +64,7 @@ def write_result(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str
         writer.writerow(columns)
         writer.writerows([[_plain(v) for v in row] for row in rows])
     elif fmt == "json":
-        out.write(
-            json.dumps([{c: _plain(v) for c, v in zip(columns, row, strict=True)} for row in rows], indent=1)
-        )
-        out.write("\n")
+        out.write(json.dumps(_records(columns, rows), indent=1) + "\n")
     else:
         out.write(format_table(columns, rows) + "\n")
 
@@ -102,14 +104,37 @@ def _server_message(exc: Exception) -> str:
     return one_line(Exception(message.rstrip("\"' ;")))
 
 
-def run_query(query: str, fmt: str = "table", limit: int = 1000, out: TextIO | None = None) -> int:
-    """Execute ``query``; a Spark analysis or parse error becomes a one-line ``UsageError``.
+def run_queries(
+    queries: Sequence[str], fmt: str = "table", limit: int = 1000, out: TextIO | None = None
+) -> int:
+    """Execute ``queries`` in order, in one session, and print each result.
 
-    ``out`` defaults to the ``sys.stdout`` of the moment of the call, not of the import.
+    With several statements, tables and CSV blocks are separated by a blank line, and JSON is one
+    array whose i-th element is the i-th statement's rows, so a script parses one document (written
+    once every statement has run). A failing statement stops the run and its error names it
+    (``statement 2 of 3: ...``).
     """
-    columns, rows = _fetched(query, limit)
-    truncated = len(rows) > limit
-    write_result(columns, rows[:limit], fmt, out or sys.stdout)
-    if truncated:
-        print(f"(showing the first {limit} rows; use --limit to see more)", file=sys.stderr)
+    out = out or sys.stdout
+    several = len(queries) > 1
+    documents = []
+    for number, query in enumerate(queries, start=1):
+        which = f"statement {number} of {len(queries)}" if several else ""
+        try:
+            columns, rows = _fetched(query, limit)
+        except UsageError as exc:
+            if not several:
+                raise
+            raise UsageError(f"{which}: {exc}") from None
+        if len(rows) > limit:
+            prefix = f"{which}: " if several else ""
+            print(f"({prefix}showing the first {limit} rows; use --limit to see more)", file=sys.stderr)
+            rows = rows[:limit]
+        if fmt == "json" and several:
+            documents.append(_records(columns, rows))
+            continue
+        if number > 1:
+            out.write("\n")
+        write_result(columns, rows, fmt, out)
+    if documents:
+        out.write(json.dumps(documents, indent=1) + "\n")
     return 0
