@@ -25,9 +25,13 @@ from pathlib import Path
 
 import pytest
 
+from sparkify.app.jobs import build_warehouse
 from sparkify.cluster.layout import ClusterLayout
 from sparkify.cluster.processes import Started, is_running, read_state
-from tests.conftest import PROJECT_ROOT
+from sparkify.ingest.command import run_ingest
+from sparkify.runtime.fingerprint import RUN_COLUMNS, schema_fingerprints
+from sparkify.runtime.spark import get_spark
+from tests.conftest import PROJECT_ROOT, drop_schemas
 
 pytestmark = pytest.mark.cluster
 
@@ -121,17 +125,6 @@ def landing(test_home: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def embedded_env(test_home: Path, landing: Path) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "SPARKIFY_LAKEHOUSE": str(test_home / "embedded-lakehouse"),
-        "SPARKIFY_RAW_DIR": str(landing),
-    }
-    env.pop("DBT_TARGET", None)
-    return env
-
-
-@pytest.fixture(scope="module")
 def cluster(test_home: Path, landing: Path):
     """The cluster target's environment, with the cluster up; down afterwards, leaving nothing running."""
     env = {
@@ -161,7 +154,24 @@ def cluster(test_home: Path, landing: Path):
         assert sparkify(env, "cluster", "status").returncode == 3
 
 
-def test_the_pipeline_through_the_cluster_equals_the_embedded_default(cluster, embedded_env, test_home):
+def _built_on_the_embedded_default(landing: Path) -> dict[str, tuple[int, str]]:
+    """The reference: ``landing`` ingested and its models built in this test process's own Spark
+    and lakehouse (emptied first), as `sparkify ingest` and `sparkify build` do, then fingerprinted.
+
+    In this process, not in three `sparkify` processes of their own: each would start a JVM and
+    open a new Derby metastore beside the cluster's five JVMs on the same two cores.
+    """
+    drop_schemas(get_spark())
+    run_ingest(landing)
+    assert build_warehouse(["--exclude", "resource_type:test"]) == 0, "the embedded reference build failed"
+    return {
+        table.table: (table.rows, table.content_hash)
+        for schema in ("analytics", "snapshots")
+        for table in schema_fingerprints(schema, RUN_COLUMNS)
+    }
+
+
+def test_the_pipeline_through_the_cluster_equals_the_embedded_default(cluster, landing, test_home):
     status = ok(sparkify(cluster, "cluster", "status"))
     assert "2 alive" in status.stdout
     # The whole pipeline through the cluster, in one application; beside it, the same log ingested
@@ -173,9 +183,7 @@ def test_the_pipeline_through_the_cluster_equals_the_embedded_default(cluster, e
     # One trained family beside the rule: XGBoost, whose barrier stage and Python workers are what a
     # cluster's executors can break; the other families are Spark ML's own, tested by tests/test_ml.py.
     on_cluster = start(cluster, [SPARKIFY, "run", "--families", "xgboost"])
-    ok(sparkify(embedded_env, "ingest"))
-    ok(sparkify(embedded_env, "build", "--exclude", "resource_type:test"))
-    embedded = fingerprints(embedded_env)
+    embedded = _built_on_the_embedded_default(landing)
     output = on_cluster.communicate(timeout=3000)[0]  # hang guards: the suite shares 2 cores
     assert on_cluster.returncode == 0, output[-4000:]
     for line in ("champion", "report:", "analytics.churn_scores", "published"):

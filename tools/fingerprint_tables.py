@@ -10,14 +10,8 @@ from __future__ import annotations
 import json
 import sys
 
-from sparkify.runtime.fingerprint import schema_fingerprints
+from sparkify.runtime.fingerprint import RUN_COLUMNS, schema_fingerprints
 from sparkify.runtime.spark import stop_spark
-
-# Columns that record when or by which run a row was written, not what it says (the staged events
-# carry the time of their ingest).
-RUN_COLUMNS = frozenset(
-    {"scored_at", "ingested_at", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to", "dbt_scd_id"}
-)
 
 
 def main(arguments: list[str]) -> int:

@@ -21,6 +21,11 @@ from sparkify.runtime.sql_values import checked
 
 DOUBLE_DECIMALS = 9
 INEXACT_TYPES = frozenset({"double", "float"})
+# Columns that record when or by which run a row was written, not what it says (the staged events
+# carry the time of their ingest): two builds of the same data differ there and nowhere else.
+RUN_COLUMNS = frozenset(
+    {"scored_at", "ingested_at", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to", "dbt_scd_id"}
+)
 
 
 @dataclass(frozen=True)
