@@ -40,12 +40,15 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 # The mini preset's 63 days and seed, with 120 of its 225 users: the purged split still holds
 # churners on every side, and the module's build, training and scoring read half the rows.
 LOG_USERS = 120
+LOG_SEED = 1
+# The same population's later days (the daily and the bad-day tests) come from the same options.
+SAME_LOG = ("--scale", "mini", "--users", str(LOG_USERS), "--seed", str(LOG_SEED))
 
 
 @pytest.fixture(scope="module")
 def warehouse(test_home: Path):
-    """A generated mini-scale log (seed 1, LOG_USERS users), ingested and built."""
-    return build_generated_warehouse("mini", users=LOG_USERS)
+    """A generated mini-scale log (LOG_SEED, LOG_USERS users), ingested and built."""
+    return build_generated_warehouse("mini", seed=LOG_SEED, users=LOG_USERS)
 
 
 def _scores_version(spark) -> int:
@@ -301,14 +304,28 @@ def test_report_is_one_self_contained_html_file(warehouse):
         assert heading in html
 
 
-def test_the_daily_command_lands_the_next_day_and_publishes_its_scores(warehouse, spark, capsys):
-    """The cron line: one more day lands; `sparkify daily` ingests, builds, validates and scores it."""
+def _plant_a_killed_writers_file(spark, table: str) -> Path:
+    """A data file no commit references, as a writer killed before its commit leaves one, old
+    enough (eight days) to be past the 168-hour retention."""
+    folder = storage.local_path(spark.sql(f"describe detail {table}").first()["location"])
+    orphan = folder / "part-00000-left-by-a-killed-writer.snappy.parquet"
+    orphan.write_bytes(b"never committed")
+    eight_days_ago = time.time() - 8 * 24 * 3600
+    os.utime(orphan, (eight_days_ago, eight_days_ago))
+    return orphan
+
+
+def test_the_daily_command_lands_the_next_day_and_only_a_full_vacuum_removes_a_killed_writers_leftovers(
+    warehouse, spark, capsys
+):
+    """The cron line: one more day lands; `sparkify daily` ingests, builds, validates and scores it,
+    then maintains every table with VACUUM LITE; the weekly `sparkify maintain` vacuums in full."""
     landing = Path(os.environ["SPARKIFY_RAW_DIR"])
+    staged = "analytics.stg_sparkify__events"
+    orphan = _plant_a_killed_writers_file(spark, staged)
     before = spark.table("analytics.fct_user_features").agg(F.max("as_of_date")).first()[0]
-    assert main(
-        ["generate", "--scale", "mini", "--users", str(LOG_USERS), "--seed", "1", "--start", "2018-12-03",
-         "--end", "2018-12-04", "--out", str(landing), "--quiet"]
-    ) == 0  # fmt: skip
+    day = ["--start", "2018-12-03", "--end", "2018-12-04", "--out", str(landing), "--quiet"]
+    assert main(["generate", *SAME_LOG, *day]) == 0
     assert main(["daily"]) == 0
     summary = capsys.readouterr().err.strip().splitlines()[-1]
     assert summary.startswith("daily: 1 new files") and "0 refused; build passed" in summary, summary
@@ -319,26 +336,12 @@ def test_the_daily_command_lands_the_next_day_and_publishes_its_scores(warehouse
     assert scores.count() == users > 50 and f"{users:,} users scored at {newest}" in summary
     maintained = int(summary.split(" tables maintained;")[0].rsplit("; ", 1)[1])
     assert maintained >= 15, summary  # OPTIMIZE and VACUUM LITE of every Delta table, views skipped
-
-
-def test_maintenance_keeps_every_row_and_only_a_full_vacuum_removes_a_killed_writers_leftovers(
-    warehouse, spark
-):
-    table = "analytics.stg_sparkify__events"
-    folder = storage.local_path(spark.sql(f"describe detail {table}").first()["location"])
-    rows = spark.table(table).count()
-    # A data file no commit references, as a writer killed before its commit leaves one, old
-    # enough (eight days) to be past the 168-hour retention.
-    orphan = folder / "part-00000-left-by-a-killed-writer.snappy.parquet"
-    orphan.write_bytes(b"never committed")
-    eight_days_ago = time.time() - 8 * 24 * 3600
-    os.utime(orphan, (eight_days_ago, eight_days_ago))
-    assert main(["maintain", "--vacuum", "lite"]) == 0
     assert orphan.exists()  # LITE reads the transaction log only
+    rows = spark.table(staged).count()
     assert main(["maintain"]) == 0
     assert not orphan.exists()
-    assert spark.table(table).count() == rows
-    operations = {r.operation for r in spark.sql(f"describe history {table}").collect()}
+    assert spark.table(staged).count() == rows
+    operations = {r.operation for r in spark.sql(f"describe history {staged}").collect()}
     assert {"VACUUM START", "VACUUM END"} <= operations, operations
 
 
@@ -346,10 +349,8 @@ def test_a_day_of_thumbs_up_logged_as_thumbs_down_fails_validation_and_closes_th
     warehouse, spark, test_home: Path
 ):
     bad_day = test_home / "bad-day"
-    assert main(
-        ["generate", "--scale", "mini", "--users", str(LOG_USERS), "--seed", "1", "--start", "2018-12-04",
-         "--end", "2018-12-05", "--out", str(bad_day), "--quiet"]
-    ) == 0  # fmt: skip
+    day = ["--start", "2018-12-04", "--end", "2018-12-05", "--out", str(bad_day), "--quiet"]
+    assert main(["generate", *SAME_LOG, *day]) == 0
     day_file = bad_day / "events" / "2018-12-04.json"
     text = day_file.read_text()
     assert text.count('"page":"Thumbs Up"') > 25
