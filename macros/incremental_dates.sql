@@ -1,19 +1,34 @@
 {#-
-    Dates an incremental model must recompute: the event dates of rows that arrived in batches
-    newer than the newest batch the model has already processed. Late events (an old event_date
-    in a new batch) are therefore counted exactly, with no fixed lookback.
+    The newest batch this model's table has processed (its `batch_column`), as a SQL string
+    literal: '' on a full build and at parse time. A literal, not a subquery, because Delta skips
+    files by their statistics only for values known when the query is planned: with the literal,
+    a build reads the files of the new batches alone, where a subquery made it read every file.
+-#}
+{% macro newest_batch_literal(batch_column) %}
+    {% if not (execute and is_incremental()) %}
+        {{ return("''") }}
+    {% endif %}
+    {% set newest = run_query('select max(' ~ batch_column ~ ') from ' ~ this).columns[0].values()[0] %}
+    {{ return(checked_literals(newest, 'batch id') if newest else "''") }}
+{% endmacro %}
+
+
+{#-
+    Dates an incremental model must recompute: the event dates of the rows `new_rows` selects in
+    `source_relation` (a predicate on its batch columns, against `newest_batch_literal`). Late
+    events (an old event_date in a new batch) are therefore counted exactly, with no fixed lookback.
 
     Returns a list of 'YYYY-MM-DD' strings; empty on a full build (is_incremental() false) and
     at parse time.
 -#}
-{% macro dates_in_new_batches(source_relation, date_column, source_batch_column, this_batch_column) %}
+{% macro dates_in_new_batches(source_relation, date_column, new_rows) %}
     {% if not (execute and is_incremental()) %}
         {{ return([]) }}
     {% endif %}
     {% set query %}
         select distinct cast({{ date_column }} as string) as event_date
         from {{ source_relation }}
-        where {{ source_batch_column }} > (select coalesce(max({{ this_batch_column }}), '') from {{ this }})
+        where {{ new_rows }}
     {% endset %}
     {% set rows = run_query(query) %}
     {{ return(rows.columns[0].values() | list) }}

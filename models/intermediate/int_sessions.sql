@@ -11,7 +11,9 @@
     ids repeat across users, so the key is (user_id, session_id); a session may cross midnight, and
     a late batch may add to a session of any day). An incremental build reads the staged partitions
     of the new dates and of the dates those sessions already span, not every staged event. -#}
-{%- set new_dates = dates_in_new_batches(ref('stg_sparkify__events'), 'event_date', 'batch_id', 'last_batch_id') -%}
+{%- set new_dates = dates_in_new_batches(
+    ref('stg_sparkify__events'), 'event_date', 'batch_id > ' ~ newest_batch_literal('last_batch_id'),
+) -%}
 {%- set session_dates = dates_of_touched_sessions(ref('stg_sparkify__events'), new_dates) -%}
 
 with

@@ -17,7 +17,9 @@
     (dbt-spark sets Spark's dynamic partition overwrite for it; the post-hook sets the shared
     session back, so no later overwrite in the same process is dynamic by accident): no scan of
     the other days, as a merge on (activity_date, user_id) needs. -#}
-{%- set new_dates = dates_in_new_batches(ref('stg_sparkify__events'), 'event_date', 'batch_id', 'last_batch_id') -%}
+{%- set new_dates = dates_in_new_batches(
+    ref('stg_sparkify__events'), 'event_date', 'batch_id > ' ~ newest_batch_literal('last_batch_id'),
+) -%}
 
 with
 

@@ -13,26 +13,25 @@
 with
 
 {#- Rows of committed batches only (a crash between a batch's writes and its commit leaves rows
-    that are not the raw layer's yet), and on an incremental run only batches newer than staged. -#}
-{%- set staged_up_to = "''" %}
-{%- if is_incremental() %}
-    {%- set staged_up_to = "(select coalesce(max(this.batch_id), '') from " ~ this ~ " as this)" %}
-{%- endif %}
+    that are not the raw layer's yet), and on an incremental run only batches newer than staged.
+    A replayed row's batch is the replay's (_loaded_batch_id), any other row's its ingest's; the
+    predicate names both columns, so that Delta's file statistics skip every older file. -#}
+{%- set staged_up_to = newest_batch_literal('batch_id') %}
+{%- set newer_than_staged -%}
+    (_loaded_batch_id > {{ staged_up_to }} or (_loaded_batch_id is null and _batch_id > {{ staged_up_to }}))
+{%- endset %}
 {#- The event dates the new batches bring, as literals: the staged rows they are checked against
     are read from those partitions only. Each new event is appended once, after the anti-join
     below, so the build never scans the staged table as a merge on (event_date, event_id) would. -#}
 {%- set new_dates = dates_in_new_batches(
-    source('sparkify', 'sparkify_events'),
-    'to_date(timestamp_millis(ts))',
-    'coalesce(_loaded_batch_id, _batch_id)',
-    'batch_id',
+    source('sparkify', 'sparkify_events'), 'to_date(timestamp_millis(ts))', newer_than_staged,
 ) %}
 
 source as (
 
     select * from {{ source('sparkify', 'sparkify_events') }}
     where
-        coalesce(_loaded_batch_id, _batch_id) > {{ staged_up_to }}
+        {{ newer_than_staged }}
         and coalesce(_loaded_batch_id, _batch_id)
         <= (select max(batches.batch_id) from {{ source('sparkify', 'ingest_batches') }} as batches)
 
