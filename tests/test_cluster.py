@@ -29,7 +29,7 @@ from sparkify.app.jobs import build_warehouse
 from sparkify.cluster.layout import ClusterLayout
 from sparkify.cluster.processes import Started, is_running, read_state
 from sparkify.ingest.command import run_ingest
-from sparkify.runtime.fingerprint import RUN_COLUMNS, schema_fingerprints
+from sparkify.runtime.fingerprint import RUN_COLUMNS, fingerprints_of
 from sparkify.runtime.spark import get_spark
 from tests.conftest import PROJECT_ROOT, drop_schemas
 
@@ -58,6 +58,8 @@ RUN_TABLES = frozenset(
         "analytics.stg_ml__churn_scores",
     }
 )
+# The schemas whose every table both targets must build alike.
+COMPARED_SCHEMAS = ("analytics", "snapshots")
 # Filled by the first test: what the embedded default built, for the later tests to compare with.
 BUILT_ON_EMBEDDED: dict[str, tuple[int, str]] = {}
 
@@ -91,7 +93,7 @@ def fingerprints(env: dict[str, str]) -> dict[str, tuple[int, str]]:
     """Row count and content hash of every table of analytics and snapshots, on env's target."""
     result = ok(
         subprocess.run(
-            [sys.executable, "tools/fingerprint_tables.py", "--json", "analytics", "snapshots"],
+            [sys.executable, "tools/fingerprint_tables.py", "--json", *COMPARED_SCHEMAS],
             cwd=PROJECT_ROOT,
             env=env,
             capture_output=True,
@@ -166,8 +168,7 @@ def _built_on_the_embedded_default(landing: Path) -> dict[str, tuple[int, str]]:
     assert build_warehouse(["--exclude", "resource_type:test"]) == 0, "the embedded reference build failed"
     return {
         table.table: (table.rows, table.content_hash)
-        for schema in ("analytics", "snapshots")
-        for table in schema_fingerprints(schema, RUN_COLUMNS)
+        for table in fingerprints_of(COMPARED_SCHEMAS, RUN_COLUMNS)
     }
 
 

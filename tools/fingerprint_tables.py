@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 
-from sparkify.runtime.fingerprint import RUN_COLUMNS, schema_fingerprints
+from sparkify.runtime.fingerprint import RUN_COLUMNS, fingerprints_of
 from sparkify.runtime.spark import stop_spark
 
 
@@ -18,7 +18,7 @@ def main(arguments: list[str]) -> int:
     as_json = "--json" in arguments
     schemas = [name for name in arguments if name != "--json"] or ["analytics"]
     try:
-        tables = [table for schema in schemas for table in schema_fingerprints(schema, RUN_COLUMNS)]
+        tables = fingerprints_of(schemas, RUN_COLUMNS)
     finally:
         stop_spark()  # on the embedded target the statements ran in this process's Spark
     if as_json:

@@ -118,16 +118,13 @@ def run_queries(
     several = len(queries) > 1
     documents = []
     for number, query in enumerate(queries, start=1):
-        which = f"statement {number} of {len(queries)}" if several else ""
+        label = f"statement {number} of {len(queries)}: " if several else ""
         try:
             columns, rows = _fetched(query, limit)
         except UsageError as exc:
-            if not several:
-                raise
-            raise UsageError(f"{which}: {exc}") from None
+            raise UsageError(f"{label}{exc}") from None
         if len(rows) > limit:
-            prefix = f"{which}: " if several else ""
-            print(f"({prefix}showing the first {limit} rows; use --limit to see more)", file=sys.stderr)
+            print(f"({label}showing the first {limit} rows; use --limit to see more)", file=sys.stderr)
             rows = rows[:limit]
         if fmt == "json" and several:
             documents.append(_records(columns, rows))

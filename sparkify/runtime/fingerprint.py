@@ -14,6 +14,7 @@ application of its own.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sparkify.runtime import target_sql
@@ -75,3 +76,8 @@ def schema_fingerprints(schema: str, ignore: frozenset[str] = frozenset()) -> li
     listed = target_sql.rows(f"show tables in {checked(schema, 'schema name')}")
     names = sorted(str(row[1]) for row in listed if not row[2])
     return [fingerprint(f"{schema}.{name}", ignore) for name in names]
+
+
+def fingerprints_of(schemas: Iterable[str], ignore: frozenset[str] = frozenset()) -> list[Fingerprint]:
+    """:func:`schema_fingerprints` of each schema in turn: a warehouse compared as one list."""
+    return [table for schema in schemas for table in schema_fingerprints(schema, ignore)]
